@@ -1,0 +1,94 @@
+"""Random multiplication problems by digit count, batching for teacher forcing, and the curriculum."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from . import tokens as tok
+
+
+def random_operands(rng: np.random.Generator, digits: int, count: int) -> np.ndarray:
+    """`count` operands with exactly `digits` digits, uniform (one digit includes 0)."""
+    low = 0 if digits == 1 else 10 ** (digits - 1)
+    return rng.integers(low, 10**digits, size=count)
+
+
+def random_pairs(rng: np.random.Generator, cells, count: int, swap: bool = True):
+    """`count` problems, each from a cell (digits of a, digits of b) chosen uniformly from `cells`.
+
+    `swap` is the operand-swap augmentation: half of the problems have a and b exchanged, so that
+    a cell (2, 1) also teaches (1, 2).
+    """
+    cells = list(cells)
+    picks = rng.integers(0, len(cells), size=count)
+    pairs = []
+    for i, (da, db) in enumerate(cells):
+        n = int((picks == i).sum())
+        pairs += list(zip(random_operands(rng, da, n).tolist(), random_operands(rng, db, n).tolist()))
+    order = rng.permutation(len(pairs))
+    pairs = [pairs[i] for i in order]
+    if swap:
+        flips = rng.random(len(pairs)) < 0.5
+        pairs = [(b, a) if f else (a, b) for (a, b), f in zip(pairs, flips)]
+    return pairs
+
+
+def make_batch(pairs, input_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Problems (B, n) and answer targets (B, T), PAD-padded; T is the longest answer + EOS."""
+    problems = [tok.problem_tokens(a, b) for a, b in pairs]
+    answers = [tok.answer_tokens(a * b) for a, b in pairs]
+    if max(map(len, problems)) > input_tokens:
+        raise ValueError(f"a problem is longer than the model's {input_tokens} input tokens")
+    steps = max(map(len, answers))
+    problem = torch.full((len(pairs), input_tokens), tok.PAD, dtype=torch.long)
+    target = torch.full((len(pairs), steps), tok.PAD, dtype=torch.long)
+    for i, (p, a) in enumerate(zip(problems, answers)):
+        problem[i, : len(p)] = torch.tensor(p)
+        target[i, : len(a)] = torch.tensor(a)
+    return problem, target
+
+
+def cells_up_to(digits: int) -> list[tuple[int, int]]:
+    return [(da, db) for da in range(1, digits + 1) for db in range(1, digits + 1)]
+
+
+@dataclass
+class Curriculum:
+    """Stages by digit count. Stage k trains on every cell with both operands <= k digits, half of
+    each batch from the cells new at stage k. It advances when exact match on the new cells,
+    averaged over the last `window` evaluations, reaches `threshold`, or after `max_stage_steps`.
+    """
+
+    final_stage: int = 3
+    threshold: float = 0.9
+    window: int = 3
+    max_stage_steps: int = 6000
+    stage: int = 1
+    stage_start: int = 0
+    recent: list = field(default_factory=list)
+
+    def new_cells(self) -> list[tuple[int, int]]:
+        return [c for c in cells_up_to(self.stage) if max(c) == self.stage]
+
+    def sample(self, rng: np.random.Generator, count: int):
+        newest = random_pairs(rng, self.new_cells(), count // 2)
+        return newest + random_pairs(rng, cells_up_to(self.stage), count - len(newest))
+
+    def observe(self, step: int, exact_match: float) -> bool:
+        """Record an evaluation on the new cells; returns True when the stage advanced."""
+        self.recent = (self.recent + [exact_match])[-self.window :]
+        passed = len(self.recent) == self.window and np.mean(self.recent) >= self.threshold
+        forced = step - self.stage_start >= self.max_stage_steps
+        if self.stage < self.final_stage and (passed or forced):
+            self.stage, self.stage_start, self.recent = self.stage + 1, step, []
+            return True
+        return False
+
+    def state_dict(self) -> dict:
+        return asdict(self)
+
+    def load_state_dict(self, state: dict) -> None:
+        for key, value in state.items():
+            setattr(self, key, value)
