@@ -78,9 +78,9 @@ class VisMapper(ABC):
         array = as_finite_array(name, data)
         lo, hi = self.ndims
         if not lo <= array.ndim <= hi:
-            want = " x ".join(self.axes) if self.axes else f"{lo} to {hi} dims"
+            want = f" ({' x '.join(self.axes)})" if self.axes else ""
             raise ValueError(f"cannot draw {name!r}: shape {array.shape} has {array.ndim} dims, "
-                             f"want {lo} to {hi} ({want})")
+                             f"want {lo} to {hi}{want}")
         suffix, tags = self.annotate(array.shape, **options)
         factors = pooling.pool_factors(array.shape, self.max_voxels)
         values = pooling.mean_pool(array, factors) if factors else array
@@ -106,9 +106,15 @@ class VisMapper(ABC):
                 return self.colormap, self.value_range
         return auto_colors(values)
 
+    def axis_names(self, ndim: int) -> tuple[str, ...] | None:
+        """Names of the axes of an ``ndim``-D source: the last ``ndim`` of ``axes``."""
+        if self.axes and 0 < ndim <= len(self.axes):
+            return self.axes[len(self.axes) - ndim:]
+        return None
+
     def label(self, name: str, shape: tuple[int, ...]) -> str:
         """e.g. "memory [T+1 x m x d] = [9,96,128]", or "x [3,4]" for unnamed axes."""
-        if self.axes and 0 < len(shape) <= len(self.axes):
-            names = " x ".join(self.axes[len(self.axes) - len(shape):])
-            return f"{name} [{names}] = [{format_shape(shape)}]"
+        names = self.axis_names(len(shape))
+        if names:
+            return f"{name} [{' x '.join(names)}] = [{format_shape(shape)}]"
         return f"{name} [{format_shape(shape)}]"

@@ -1,0 +1,51 @@
+import pytest
+import torch
+
+import ttm
+from ttm.checkpoint import CheckpointError
+from ttm_fixtures import tiny_model
+
+
+def test_checkpoint_round_trips(tmp_path):
+    model = tiny_model(seed=5)
+    path = tmp_path / "m.pt"
+    ttm.save(model, path, metrics={"exact": 0.5})
+    loaded = ttm.load(path)
+    assert not loaded.training and loaded.config == model.config
+    assert loaded.metrics == {"exact": 0.5}
+    for (k, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
+        assert torch.equal(a, b), k
+    assert loaded.multiply(12, 3) == model.multiply(12, 3)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # no temp file left behind
+
+
+def test_missing_checkpoint_names_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.pt"):
+        ttm.load(tmp_path / "nope.pt")
+
+
+def test_corrupt_checkpoint_fails_clearly(tmp_path):
+    path = tmp_path / "bad.pt"
+    path.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError, match="bad.pt"):
+        ttm.load(path)
+    torch.save({"something": 1}, path)
+    with pytest.raises(CheckpointError, match="not a TTM checkpoint"):
+        ttm.load(path)
+
+
+def test_failed_save_keeps_the_previous_file(tmp_path, monkeypatch):
+    model = tiny_model()
+    path = tmp_path / "m.pt"
+    ttm.save(model, path)
+    before = path.read_bytes()
+
+    def exploding_save(obj, f):
+        f.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", exploding_save)
+    with pytest.raises(OSError):
+        ttm.save(model, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]

@@ -1,0 +1,91 @@
+import numpy as np
+import torch
+
+import ttm
+from ttm.data import Curriculum, make_batch, random_pairs
+from ttm.train import Trainer, TrainConfig
+from ttm_fixtures import tiny_config
+
+
+def _trainer(tmp_path, **overrides):
+    cfg = TrainConfig(**{"batch_size": 32, "seed": 0, "device": "cpu", "out": str(tmp_path / "t.pt"),
+                         "eval_every": 10**9, "snapshot_every_s": float("inf"), "lr": 3e-3,
+                         "warmup_steps": 5, **overrides})
+    return Trainer(cfg, tiny_config(dropout=0.0))
+
+
+def test_data_is_seeded_and_respects_digit_counts():
+    a = random_pairs(np.random.default_rng(1), [(2, 3)], 50, swap=False)
+    b = random_pairs(np.random.default_rng(1), [(2, 3)], 50, swap=False)
+    assert a == b
+    assert all(10 <= x <= 99 and 100 <= y <= 999 for x, y in a)
+    swapped = random_pairs(np.random.default_rng(1), [(2, 3)], 200)
+    assert any(x >= 100 for x, _ in swapped) and any(y >= 100 for _, y in swapped)
+
+
+def test_batches_pad_with_pad_tokens():
+    problem, target = make_batch([(99, 99), (2, 3)], 8)
+    assert problem.tolist()[1] == [2, 10, 3, 11, 12, 12, 12, 12]
+    assert target.tolist() == [[1, 0, 8, 9, 11], [6, 11, 12, 12, 12]]
+
+
+def test_curriculum_advances_on_threshold_or_cap():
+    c = Curriculum(final_stage=3, threshold=0.9, window=2, max_stage_steps=100)
+    assert not c.observe(10, 0.95)
+    assert c.observe(20, 0.95) and c.stage == 2
+    assert c.new_cells() == [(1, 2), (2, 1), (2, 2)]
+    assert not c.observe(50, 0.1)
+    assert c.observe(120, 0.1) and c.stage == 3           # forced after the cap
+    assert not c.observe(10**6, 1.0) and c.stage == 3     # never beyond the final stage
+
+
+def test_short_training_run_lowers_the_loss(tmp_path):
+    torch.manual_seed(0)
+    trainer = _trainer(tmp_path)
+    first = np.mean([trainer.train_step() for _ in range(5)])
+    for _ in range(60):
+        trainer.train_step()
+    last = np.mean([trainer.train_step() for _ in range(5)])
+    assert last < 0.8 * first
+
+
+def test_nonfinite_loss_is_skipped_and_counted(tmp_path, monkeypatch):
+    trainer = _trainer(tmp_path)
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    original = trainer.model.forward
+    monkeypatch.setattr(trainer.model, "forward",
+                        lambda *a: (original(*a)[0], torch.tensor(float("nan"))))
+    assert trainer.train_step() is None
+    assert trainer.skipped_nonfinite == 1
+    for k, v in trainer.model.state_dict().items():
+        assert torch.equal(v, before[k])
+
+
+def test_resume_restores_model_optimizer_and_curriculum(tmp_path):
+    trainer = _trainer(tmp_path, steps=8)
+    trainer.curriculum.stage = 2
+    trainer.run()
+    assert (tmp_path / "t.pt").exists() and trainer.step == 8
+    resumed = Trainer(TrainConfig(resume=str(tmp_path / "t.pt"), device="cpu", steps=8,
+                                  out=str(tmp_path / "t2.pt")))
+    assert resumed.step == 8 and resumed.curriculum.stage == 2
+    assert resumed.model.config == trainer.model.config
+    assert resumed.optimizer.state_dict()["state"].keys() == trainer.optimizer.state_dict()["state"].keys()
+    for (k, a), b in zip(trainer.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), k
+    assert ttm.load(tmp_path / "t.pt").config == trainer.model.config
+
+
+def test_background_thread_publishes_snapshots_and_stops_cleanly(tmp_path):
+    trainer = _trainer(tmp_path, snapshot_every_s=0.0, snapshot_queue=2)
+    trainer.start()
+    snap = trainer.snapshots.get(timeout=30)
+    trainer.pause()
+    assert trainer.paused
+    trainer.resume()
+    trainer.stop()
+    assert not trainer.alive and trainer.error is None
+    assert snap.trace is not None and snap.trace["memory"].shape[1:] == (8, 32)
+    assert snap.trace.model is not trainer.model   # a frozen copy: replay never races training
+    assert trainer.snapshots.qsize() <= 2
+    assert ttm.load(tmp_path / "t.pt")  # saved on stop

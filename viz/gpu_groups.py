@@ -1,0 +1,166 @@
+"""The GPU side of one scene group: instance buffers, slab textures and vertex arrays.
+
+Static data (positions, in chunk order) is uploaded when the layout changes; values and highlight
+flags are written in place when their version moves; a buffer only grows (orphan), never shrinks.
+"""
+from __future__ import annotations
+
+import moderngl
+import numpy as np
+
+from viz import lod
+from viz.scene import Group
+
+# locations fixed by `layout(location = N)` in shaders/*.glsl
+LOC_CORNER, LOC_NORMAL, LOC_POS, LOC_VALUE, LOC_FLAG = 0, 1, 2, 3, 4
+
+
+def cube_mesh() -> tuple[np.ndarray, np.ndarray]:
+    """(24, 6) float32 corner + normal per vertex (4 per face), (36,) int32 indices, outward CCW."""
+    verts, idx = [], []
+    for axis in range(3):
+        for sign in (-1.0, 1.0):
+            u, v = (axis + 1) % 3, (axis + 2) % 3
+            if sign < 0:
+                u, v = v, u                       # keep counter-clockwise seen from outside
+            n = np.zeros(3)
+            n[axis] = sign
+            base = len(verts)
+            for cu, cv in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
+                c = n * 0.5
+                c[u], c[v] = cu * 0.5, cv * 0.5
+                verts.append(np.concatenate([c, n]))
+            idx += [base, base + 1, base + 2, base, base + 2, base + 3]
+    return np.array(verts, np.float32), np.array(idx, np.int32)
+
+
+class GpuGroup:
+    def __init__(self, ctx: moderngl.Context, programs: dict[str, moderngl.Program],
+                 cube_vbo: moderngl.Buffer, cube_ibo: moderngl.Buffer):
+        self.ctx = ctx
+        self.n = 0
+        self.chunks: lod.Chunks | None = None
+        self.layout_version = self.values_version = self.highlight_version = -1
+        self.pos = ctx.buffer(reserve=12)
+        self.val = ctx.buffer(reserve=4)
+        self.flag = ctx.buffer(reserve=4)
+        self.edges: moderngl.Buffer | None = None
+        self.n_edges = 0
+        self.cells: moderngl.Texture3D | None = None   # RG32F (normalized value, flag) per grid cell
+        self.slots: moderngl.Texture3D | None = None   # R32UI slot + 1 per grid cell, 0 = empty
+        self._cells_host: np.ndarray | None = None
+        self._cells_dirty = False
+        self.vaos: dict[str, moderngl.VertexArray] = {}
+        self._programs = programs
+        self._cube = (cube_vbo, cube_ibo)
+
+    # -- upload ------------------------------------------------------------------------------
+    def sync(self, group: Group) -> int:
+        """Bring the GPU copy up to date with `group`; returns the bytes sent."""
+        sent = 0
+        if self.layout_version != group.layout_version:
+            sent += self._set_layout(group)
+            self.layout_version = group.layout_version
+            self.values_version = self.highlight_version = -1
+        if self.values_version != group.values_version:
+            t = group.normalized()[self.chunks.perm]
+            sent += _write(self.val, t)
+            if self._cells_host is not None:
+                self._cells_host[self.chunks.grid.cell, 0] = t
+                self._cells_dirty = True
+            self.values_version = group.values_version
+        if self.highlight_version != group.highlight_version:
+            mask = group.highlight
+            f = np.zeros(self.n, np.float32) if mask is None else mask[self.chunks.perm].astype(np.float32)
+            sent += _write(self.flag, f)
+            if self._cells_host is not None:
+                self._cells_host[self.chunks.grid.cell, 1] = 1.0 + f
+                self._cells_dirty = True
+            self.highlight_version = group.highlight_version
+        return sent
+
+    def _set_layout(self, group: Group) -> int:
+        layout = group.layout
+        self.n = layout.count
+        self.chunks = lod.chunk_layout(layout.positions)
+        perm = self.chunks.perm
+        slot_of = np.empty(self.n, np.int64)
+        slot_of[perm] = np.arange(self.n)
+        sent = _write(self.pos, layout.positions[perm])
+        self.n_edges = 0 if layout.edges is None else len(layout.edges)
+        if self.n_edges:
+            data = slot_of[layout.edges].astype(np.int32)
+            if self.edges is None:
+                self.edges = self.ctx.buffer(data.tobytes())
+            else:
+                _write(self.edges, data)
+            self.vaos.pop("edges", None)   # its index buffer may be new
+            sent += data.nbytes
+        self._set_grid(self.chunks.grid)
+        return sent
+
+    def _set_grid(self, grid: lod.Grid | None) -> None:
+        for tex in (self.cells, self.slots):
+            if tex is not None:
+                tex.release()
+        self.cells = self.slots = self._cells_host = None
+        if grid is None:
+            return
+        size = tuple(int(d) for d in grid.dims)
+        cells = int(np.prod(grid.dims))
+        slots = np.zeros(cells, np.uint32)
+        slots[grid.cell] = np.arange(1, len(grid.cell) + 1, dtype=np.uint32)
+        self.slots = self.ctx.texture3d(size, 1, slots.tobytes(), dtype="u4")
+        self.cells = self.ctx.texture3d(size, 2, dtype="f4")
+        for tex in (self.slots, self.cells):
+            tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        self._cells_host = np.zeros((cells, 2), np.float32)
+        self._cells_dirty = True
+
+    def slab_textures(self) -> tuple[moderngl.Texture3D, moderngl.Texture3D]:
+        """The grid textures, re-sent first if values changed since (slabs are drawn only when far,
+        so a group seen up close never pays for them)."""
+        if self._cells_dirty:
+            self.cells.write(self._cells_host.tobytes())
+            self._cells_dirty = False
+        return self.cells, self.slots
+
+    # -- vertex arrays -----------------------------------------------------------------------
+    def vao(self, kind: str) -> moderngl.VertexArray:
+        """'cubes' / 'cubes_pick' (instances bound per draw by bind_instances), 'sprites' /
+        'sprites_pick' (one vertex per voxel) or 'edges'."""
+        vao = self.vaos.get(kind)
+        if vao is None:
+            prog = self._programs[kind]
+            if kind.startswith("cubes"):
+                vbo, ibo = self._cube
+                vao = self.ctx.vertex_array(prog, [(vbo, "3f 3f", "in_corner", "in_normal")], ibo,
+                                            skip_errors=True)
+            else:
+                vao = self.ctx.vertex_array(
+                    prog, [(self.pos, "3f", "in_pos"), (self.val, "f", "in_value"), (self.flag, "f", "in_flag")],
+                    self.edges if kind == "edges" else None, skip_errors=True)
+            self.vaos[kind] = vao
+        return vao
+
+    def bind_instances(self, vao: moderngl.VertexArray, first: int) -> None:
+        """Point the per-instance attributes at slot `first` (GL 3.3 has no base instance)."""
+        vao.bind(LOC_POS, "f", self.pos, "3f", offset=12 * first, divisor=1)
+        vao.bind(LOC_VALUE, "f", self.val, "f", offset=4 * first, divisor=1)
+        vao.bind(LOC_FLAG, "f", self.flag, "f", offset=4 * first, divisor=1)
+
+    def release(self) -> None:
+        for obj in [*self.vaos.values(), self.pos, self.val, self.flag, self.edges, self.cells, self.slots]:
+            if obj is not None:
+                obj.release()
+        self.vaos.clear()
+
+
+def _write(buffer: moderngl.Buffer, data: np.ndarray) -> int:
+    """Write `data` at offset 0, growing the buffer first (orphan) when it does not fit."""
+    data = np.ascontiguousarray(data)
+    if data.nbytes > buffer.size:
+        buffer.orphan(max(data.nbytes, 2 * buffer.size))
+    if data.nbytes:
+        buffer.write(data, offset=0)
+    return data.nbytes
