@@ -117,10 +117,11 @@ class Camera:
         self.position = target - self.forward * self.distance
 
     def zoom(self, amount: float) -> None:
-        """Dolly toward the focus point (amount > 0) or away; the distance shrinks by a factor per
-        unit, so it never reaches the point, let alone passes through it."""
+        """Dolly toward the focus point (amount > 0) or away, by a distance factor per unit; the
+        distance stops at the near plane (closer, the point is clipped anyway), so the camera never
+        reaches the point, let alone passes through it, and can always zoom back out."""
         focus = self.focus
-        self.distance *= ZOOM_STEP ** amount
+        self.distance = max(self.distance * ZOOM_STEP ** amount, self.near)
         self.position = focus - self.forward * self.distance
 
     def frame(self, bbox_min, bbox_max, aspect: float) -> None:

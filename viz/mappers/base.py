@@ -51,7 +51,8 @@ def format_shape(shape: tuple[int, ...]) -> str:
 
 
 class VisMapper(ABC):
-    """Maps a named tensor to voxels. Subclass, set the class attributes, implement ``positions``.
+    """Maps a named tensor to voxels. Subclass, set the class attributes, implement the one
+    abstract method ``positions``; override ``annotate`` to take options (labels, segments).
 
     Register a subclass for a semantic name with ``@register("name")`` (viz.mappers.registry).
     """

@@ -50,7 +50,8 @@ def pca_layout(data, labels=None, name: str = "embedding.pca") -> VoxelLayout:
     labels = _check_labels(name, labels, vocab)
     centred = table.astype(np.float64) - table.mean(axis=0)
     u, s, _ = np.linalg.svd(centred, full_matrices=False)
-    k = min(3, len(s))
+    tol = s.max(initial=0.0) * max(table.shape) * np.finfo(np.float64).eps
+    k = min(3, int(np.count_nonzero(s > tol)))  # rounding noise is not a direction
     scores = u[:, :k] * s[:k]  # (vocab, k)
     signs = np.sign(scores[np.argmax(np.abs(scores), axis=0), np.arange(k)])
     coords = np.zeros((vocab, 3))

@@ -26,13 +26,13 @@ def pool_factors(shape: tuple[int, ...], max_voxels: int) -> tuple[int, ...] | N
 
 def mean_pool(array: np.ndarray, factors: tuple[int, ...]) -> np.ndarray:
     """Block means of ``array`` with one block size per axis (float64, shape ceil(n / f))."""
-    total = np.asarray(array, dtype=np.float64)
+    total = array
     counts = np.ones((), dtype=np.float64)
     for axis, (n, f) in enumerate(zip(array.shape, factors)):
         starts = np.arange(0, n, f)
-        total = np.add.reduceat(total, starts, axis=axis)
-        sizes = np.minimum(f, n - starts).astype(np.float64)
-        counts = np.multiply.outer(counts, sizes)
+        if f > 1:  # sums in float64 without first copying the whole source to float64
+            total = np.add.reduceat(total, starts, axis=axis, dtype=np.float64)
+        counts = np.multiply.outer(counts, np.minimum(f, n - starts).astype(np.float64))
     return total / counts
 
 

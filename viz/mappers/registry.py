@@ -14,7 +14,7 @@ _MAPPERS: dict[str, type] = {}
 
 def register(*names: str):
     """Class decorator: ``@register("attention", "process")`` makes the class draw those names and
-    every dotted name under them."""
+    every dotted name under them. The class is instantiated with no arguments for each lookup."""
     if not names:
         raise ValueError("register() needs at least one semantic name")
 

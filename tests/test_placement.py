@@ -1,0 +1,87 @@
+"""Automatic placement of all groups on one canvas: no overlaps, stable order, aspect-aware."""
+import itertools
+
+import numpy as np
+import pytest
+
+from viz.mappers import map_tensor
+from viz.mappers.generic import GenericMapper
+from viz.placement import MAX_RATIO, place
+
+
+def layouts():
+    rng = np.random.default_rng(0)
+    shapes = [("graph", (6, 9)), ("memory", (5, 24, 32)), ("write.weights", (4, 24, 10)),
+              ("extra", (7,)), ("read.weights", (4, 6, 34)), ("attention", (4, 2, 3, 6, 6)),
+              ("embedding", (13, 32))]
+    # Placement only reads names and positions: a grid stands in for the graph here.
+    return [GenericMapper().map(name, rng.random(shape)) if name == "graph"
+            else map_tensor(name, rng.random(shape)) for name, shape in shapes]
+
+
+def overlap(a, b):
+    return bool(np.all(a.bbox_min < b.bbox_max) and np.all(b.bbox_min < a.bbox_max))
+
+
+def world_box(placements):
+    return (np.min([p.bbox_min for p in placements], axis=0),
+            np.max([p.bbox_max for p in placements], axis=0))
+
+
+@pytest.mark.parametrize("aspect", [0.4, 1.0, 16 / 9, 3.0, 8.0])
+def test_no_overlaps_and_boxes_match_voxels(aspect):
+    groups = layouts()
+    placed = place(groups, aspect)
+    assert [p.name for p in placed] == [g.name for g in groups]  # same order as given
+    for a, b in itertools.combinations(placed, 2):
+        assert not overlap(a, b), (a.name, b.name)
+    for g, p in zip(groups, placed):
+        world = p.origin + p.scale * g.positions
+        assert np.all(world - 0.5 * p.scale >= p.bbox_min - 1e-4)
+        assert np.all(world + 0.5 * p.scale <= p.bbox_max + 1e-4)
+        assert p.bbox_max[2] == pytest.approx(0.0)  # front faces line up at z = 0
+        assert p.label_anchor[1] > p.bbox_max[1]
+
+
+def test_wider_windows_get_wider_canvases():
+    ratios = []
+    for aspect in (0.4, 1.0, 3.0, 8.0):
+        lo, hi = world_box(place(layouts(), aspect))
+        ratios.append((hi - lo)[0] / (hi - lo)[1])
+    assert ratios == sorted(ratios) and ratios[-1] > 2 * ratios[0]
+
+
+def test_semantic_order_reads_left_to_right_top_to_bottom():
+    placed = {p.name: p for p in place(layouts(), 1.0)}
+    reading = sorted(placed, key=lambda n: (-round(placed[n].bbox_max[1], 3), placed[n].bbox_min[0]))
+    assert reading == ["memory", "read.weights", "attention", "write.weights", "embedding",
+                       "graph", "extra"]
+
+
+def test_pure_function_of_its_inputs():
+    groups = layouts()
+    a, b = place(groups, 1.5), place(groups, 1.5)
+    for p, q in zip(a, b):
+        np.testing.assert_array_equal(p.origin, q.origin)
+    assert any(not np.array_equal(p.origin, q.origin) for p, q in zip(a, place(groups, 6.0)))
+
+
+def test_huge_group_is_scaled_down_to_the_limit():
+    rng = np.random.default_rng(1)
+    groups = [map_tensor(f"small{i}", rng.random((8, 8))) for i in range(4)]
+    groups.append(map_tensor("huge", rng.random((400, 500))))
+    placed = place(groups, 1.0)
+    huge = placed[-1]
+    assert huge.scale == pytest.approx(MAX_RATIO * 8 / 500)
+    assert max((huge.bbox_max - huge.bbox_min)[:2]) == pytest.approx(MAX_RATIO * 8)
+    assert all(p.scale == 1.0 for p in placed[:-1])
+    for a, b in itertools.combinations(placed, 2):
+        assert not overlap(a, b)
+
+
+def test_edge_cases():
+    assert place([], 1.0) == []
+    single = place([map_tensor("x", np.zeros(()))], 1.0)[0]
+    np.testing.assert_allclose(single.bbox_max - single.bbox_min, [1, 1, 1])
+    with pytest.raises(ValueError, match="aspect"):
+        place(layouts(), 0.0)
