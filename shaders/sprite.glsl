@@ -1,5 +1,5 @@
 #version 330
-// Point sprites, one per voxel: the far level of detail, shaded like the cube face that faces the eye.
+// Point sprites, one per voxel: the middle level of detail, shaded like the cube they stand in for.
 // PICKING: writes (group + 1, slot + 1) into an RG32UI target instead of a colour.
 #include "common.glsl"
 
@@ -24,7 +24,7 @@ void main() {
 #if defined PICKING
     v_slot = uint(gl_VertexID + 1);           // draws start at `first`, so this is the slot
 #else
-    v_colour = highlight(colormap(in_value), in_flag) * shade(facing_normal(world, u_eye));
+    v_colour = highlight(colormap(in_value), in_flag) * cube_shade(u_eye - world);
 #endif
 }
 #endif

@@ -4,13 +4,14 @@
 #include "common.glsl"
 
 #if defined VERTEX_SHADER
-layout(location = 0) in vec3 in_corner;   // unit cube corner in [-0.5, 0.5]^3
-layout(location = 1) in vec3 in_normal;   // face normal, world axes (groups are never rotated)
+// No mesh: gl_VertexID (the index buffer holds 0..11) names one of the 3 faces that look toward the
+// eye and one of its 4 corners. Back faces are never drawn, which halves the work of a cube.
 layout(location = 2) in vec3 in_pos;      // per instance: voxel centre, local units
 layout(location = 3) in float in_value;   // per instance: normalized value
 layout(location = 4) in float in_flag;    // per instance: 1 = highlighted
 
 uniform int u_base;                       // slot of instance 0 in this draw (draws cover chunk runs)
+uniform vec3 u_eye;                       // camera position, world
 
 out vec3 v_local;
 flat out vec3 v_colour;
@@ -18,15 +19,22 @@ flat out float v_flag;
 flat out uint v_slot;
 
 void main() {
-    vec3 world = u_origin + u_scale * (in_pos + in_corner * u_fill);
-    gl_Position = u_vp * vec4(world, 1.0);
-    v_local = in_corner;
+    int axis = gl_VertexID / 4;
+    int corner = gl_VertexID % 4;
+    vec3 centre = u_origin + u_scale * in_pos;
+    vec3 normal = vec3(0.0);
+    normal[axis] = u_eye[axis] >= centre[axis] ? 1.0 : -1.0;
+    vec3 local = 0.5 * normal;
+    local[(axis + 1) % 3] = (corner & 1) == 1 ? 0.5 : -0.5;
+    local[(axis + 2) % 3] = (corner & 2) == 2 ? 0.5 : -0.5;
+    gl_Position = u_vp * vec4(centre + (u_scale * u_fill) * local, 1.0);
+    v_local = local;
     v_flag = in_flag;
 #if defined PICKING
     v_slot = uint(u_base + gl_InstanceID + 1);
 #else
     // lighting is constant over a face, so it is done once per vertex, not per fragment
-    v_colour = highlight(colormap(in_value), in_flag) * shade(in_normal);
+    v_colour = highlight(colormap(in_value), in_flag) * shade(normal);
 #endif
 }
 #endif
@@ -44,12 +52,9 @@ void main() { f_id = uvec2(u_group + 1u, v_slot); }
 #else
 out vec4 f_colour;
 void main() {
-    // distance to the face's border: the second largest |coordinate| (the largest is the face itself)
-    vec3 a = abs(v_local) * 2.0;
-    float border = a.x + a.y + a.z - max(a.x, max(a.y, a.z)) - min(a.x, min(a.y, a.z));
-    float edge = smoothstep(0.80, 0.97, border);
-    vec3 rim = v_flag > 0.5 ? vec3(1.0, 0.95, 0.6) : v_colour * 0.55;  // bevel, or a bright outline
-    f_colour = vec4(mix(v_colour, rim, edge), 1.0);
+    vec3 d = fwidth(v_local);                             // face units per pixel
+    float face_px = 1.0 / max(max(d.x, d.y), max(d.z, 1e-6));
+    f_colour = vec4(bevel(v_colour, v_flag, face_border(2.0 * v_local), face_px), 1.0);
 }
 #endif
 #endif

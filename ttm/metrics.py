@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from . import tokens as tok
-from .data import random_pairs
+from .data import make_batch, random_pairs
 
 
 def score(model, pairs, batch_size: int = 500) -> tuple[float, float]:
@@ -57,3 +57,33 @@ def format_table(table, which: int = 0) -> str:
         cells = [f"{100 * table[(da, db)][which]:.1f}" if (da, db) in table else "" for db in range(1, n + 1)]
         lines.append(f"| {da} digit{'s' * (da > 1)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def teacher_forced_loss(model, pairs, batch_size: int = 500) -> float:
+    """Mean cross-entropy per answer token under teacher forcing, in eval mode (no dropout)."""
+    was_training = model.training
+    model.eval()
+    total = tokens = 0.0
+    try:
+        with torch.no_grad():
+            for i in range(0, len(pairs), batch_size):
+                problem, target = make_batch(pairs[i : i + batch_size], model.config.input_tokens)
+                _, loss = model(problem.to(model.device), target.to(model.device))
+                count = int((target != tok.PAD).sum())
+                total, tokens = total + loss.item() * count, tokens + count
+    finally:
+        model.train(was_training)
+    return total / tokens
+
+
+def table_records(table) -> list[dict]:
+    """The cell table as JSON-ready rows, in cell order."""
+    return [{"a_digits": da, "b_digits": db, "exact_match": exact, "token_accuracy": token_acc}
+            for (da, db), (exact, token_acc) in sorted(table.items())]
+
+
+def table_mean(table, cells=None) -> tuple[float, float]:
+    """Unweighted mean (exact match, token accuracy) over `cells` (default: all of them); every
+    cell has the same number of problems, so this is also the mean over problems."""
+    values = [table[c] for c in (cells if cells is not None else table)]
+    return float(np.mean([v[0] for v in values])), float(np.mean([v[1] for v in values]))

@@ -16,8 +16,10 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def encode(image: np.ndarray) -> bytes:
-    """PNG bytes of an (H, W, 3) RGB or (H, W, 4) RGBA uint8 image (8 bits, no interlace)."""
+def encode(image: np.ndarray, level: int = 6) -> bytes:
+    """PNG bytes of an (H, W, 3) RGB or (H, W, 4) RGBA uint8 image, first row on top (8 bits,
+    no interlace); `level` is the zlib compression level."""
+    image = np.ascontiguousarray(image)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4):
         raise ValueError(f"image has shape {image.shape} and dtype {image.dtype}, "
                          "want (H, W, 3) or (H, W, 4) uint8")
@@ -27,7 +29,7 @@ def encode(image: np.ndarray) -> bytes:
     raw = np.concatenate([np.zeros((h, 1), np.uint8), image.reshape(h, w * c)], axis=1)
     header = struct.pack(">IIBBBBB", w, h, 8, color_type, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
-            + _chunk(b"IDAT", zlib.compress(raw.tobytes(), 9)) + _chunk(b"IEND", b""))
+            + _chunk(b"IDAT", zlib.compress(raw.tobytes(), level)) + _chunk(b"IEND", b""))
 
 
 def write(path, image: np.ndarray) -> Path:

@@ -2,6 +2,10 @@
 
 The UI never calls into the trainer's loop: it polls `trainer.snapshots`, a bounded queue of
 detached CPU snapshots (metrics + a Trace recorded by a frozen CPU copy of the model).
+
+`torchrun --nproc_per_node N -m ttm.train ...` trains with DistributedDataParallel (ttm.distributed):
+each rank draws its own problems, `batch_size` is per rank, and rank 0 alone evaluates the
+curriculum (broadcasting the result), prints, publishes and writes checkpoints.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import checkpoint
+from . import checkpoint, distributed
 from .data import Curriculum, make_batch, random_pairs
 from .metrics import score
 from .model import TTM, TTMConfig
@@ -76,9 +80,12 @@ def lr_factor(step: int, cfg: TrainConfig) -> float:
 class Trainer:
     def __init__(self, cfg: TrainConfig, model_config: TTMConfig | None = None):
         self.cfg = cfg
-        self.device = pick_device(cfg.device)
+        device = pick_device(cfg.device)
+        self.dist = distributed.from_env(device.type)
+        self.device = self.dist.device(device)
         torch.manual_seed(cfg.seed)
-        self.rng = np.random.default_rng(cfg.seed)
+        # Ranks draw different problems; rank 0 keeps the single-process stream.
+        self.rng = np.random.default_rng(cfg.seed if self.dist.main else [cfg.seed, self.dist.rank])
         resume = checkpoint.read(cfg.resume) if cfg.resume else None
         config = TTMConfig(**resume["config"]) if resume else (model_config or TTMConfig())
         self.model = TTM(config).to(self.device)
@@ -96,6 +103,7 @@ class Trainer:
         self.history: list = []
         if resume:
             self._restore(resume)
+        self.train_model = self.dist.wrap(self.model, self.device)  # DDP, or the model itself
         self.snapshots: queue.Queue[Snapshot] = queue.Queue(maxsize=cfg.snapshot_queue)
         self.error: BaseException | None = None
         self._stop = threading.Event()
@@ -116,8 +124,10 @@ class Trainer:
         self.examples = state.get("examples", 0)
         self.skipped_nonfinite = state.get("skipped_nonfinite", 0)
         self.history = state.get("history", [])
-        if "rng" in state:
+        if "rng" in state and self.dist.main:  # the checkpoint holds rank 0's stream
             self.rng.bit_generator.state = state["rng"]
+        elif self.dist.enabled:
+            self.rng = np.random.default_rng([self.cfg.seed, self.dist.rank, self.step])
         self.metrics = ckpt.get("metrics", {})
 
     def save(self, path=None) -> Path:
@@ -139,10 +149,11 @@ class Trainer:
         problem, target = (t.to(self.device) for t in make_batch(pairs, self.model.config.input_tokens))
         self.model.train()
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-            _, loss = self.model(problem, target)
+            _, loss = self.train_model(problem, target)
         self.step += 1
-        self.examples += len(pairs)
-        if not torch.isfinite(loss):
+        self.examples += len(pairs) * self.dist.world_size
+        loss_value, finite = self.dist.mean_loss(loss)
+        if not finite:
             self.skipped_nonfinite += 1
             self.optimizer.zero_grad(set_to_none=True)
             return None
@@ -150,11 +161,14 @@ class Trainer:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
         self.optimizer.step()
-        return loss.item()
+        return loss_value
 
     def evaluate_stage(self) -> float:
-        pairs = random_pairs(self.rng, self.curriculum.new_cells(), self.cfg.eval_problems)
-        exact, token_acc = score(self.model, pairs)
+        result = None
+        if self.dist.main:  # one evaluation, broadcast, keeps every rank's curriculum identical
+            pairs = random_pairs(self.rng, self.curriculum.new_cells(), self.cfg.eval_problems)
+            result = score(self.model, pairs)
+        exact, token_acc = self.dist.broadcast(result)
         advanced = self.curriculum.observe(self.step, exact)
         self.metrics.update(exact=exact, token_accuracy=token_acc, stage=self.curriculum.stage)
         if advanced:
@@ -170,12 +184,13 @@ class Trainer:
             while not self._stop.is_set():
                 if not self._running.wait(timeout=0.1):
                     continue
-                if self.cfg.steps is not None and self.step >= self.cfg.steps:
-                    break
-                if self.cfg.minutes is not None and time.monotonic() - start >= 60 * self.cfg.minutes:
+                done = ((self.cfg.steps is not None and self.step >= self.cfg.steps) or
+                        (self.cfg.minutes is not None
+                         and time.monotonic() - start >= 60 * self.cfg.minutes))
+                if self.dist.any(done, self.device):
                     break
                 loss = self.train_step()
-                run_examples += self.cfg.batch_size
+                run_examples += self.cfg.batch_size * self.dist.world_size
                 if loss is not None:
                     loss_avg = loss if loss_avg is None else 0.98 * loss_avg + 0.02 * loss
                 now = time.monotonic()
@@ -186,6 +201,8 @@ class Trainer:
                 if self.step % self.cfg.eval_every == 0:
                     self.evaluate_stage()
                     self.history.append((self.step, loss_avg, self.metrics["exact"]))
+                if not self.dist.main:
+                    continue
                 if now - last_snap >= self.cfg.snapshot_every_s:
                     self.publish()
                     last_snap = now
@@ -198,7 +215,8 @@ class Trainer:
             self.error = err
             raise
         finally:
-            self.save()
+            if self.dist.main:
+                self.save()
 
     def publish(self) -> Snapshot:
         """Put a snapshot in the bounded queue, dropping the oldest when the reader lags."""
@@ -298,13 +316,18 @@ def parse_args(argv=None) -> TrainConfig:
 def main(argv=None) -> None:
     cfg = parse_args(argv)
     trainer = Trainer(cfg)
-    print(f"training on {trainer.device}, from step {trainer.step}, stage {trainer.curriculum.stage}",
-          file=sys.stderr)
+    world = f" x {trainer.dist.world_size} processes" if trainer.dist.enabled else ""
+    if trainer.dist.main:
+        print(f"training on {trainer.device}{world}, from step {trainer.step}, "
+              f"stage {trainer.curriculum.stage}", file=sys.stderr)
     try:
         trainer.run(progress=ProgressBar(cfg))
     except KeyboardInterrupt:
         pass
-    print(f"\nsaved {cfg.out} at step {trainer.step}", file=sys.stderr)
+    finally:
+        distributed.shutdown()
+    if trainer.dist.main:
+        print(f"\nsaved {cfg.out} at step {trainer.step}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,9 @@ def for_window() -> moderngl.Context:
     """Wrap the GL context that the window system made current (call after the window exists)."""
     global _ctx
     if _ctx is not None:
+        if _ctx.screen is None:   # standalone contexts have no default framebuffer
+            raise RuntimeError("this process already made a standalone EGL context; a window needs its "
+                               "own process (HEADLESS_GL.md traps 4 and 5)")
         return _ctx
     try:
         _ctx = moderngl.create_context(require=REQUIRE)

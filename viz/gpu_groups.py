@@ -12,33 +12,20 @@ from viz import lod
 from viz.scene import Group
 
 # locations fixed by `layout(location = N)` in shaders/*.glsl
-LOC_CORNER, LOC_NORMAL, LOC_POS, LOC_VALUE, LOC_FLAG = 0, 1, 2, 3, 4
+LOC_POS, LOC_VALUE, LOC_FLAG = 2, 3, 4
+# flags of a slab grid cell (slab.glsl)
+CELL_VOXEL, CELL_HIGHLIGHT, CELL_NAN = np.uint8(1), np.uint8(2), np.uint8(4)
 
-
-def cube_mesh() -> tuple[np.ndarray, np.ndarray]:
-    """(24, 6) float32 corner + normal per vertex (4 per face), (36,) int32 indices, outward CCW."""
-    verts, idx = [], []
-    for axis in range(3):
-        for sign in (-1.0, 1.0):
-            u, v = (axis + 1) % 3, (axis + 2) % 3
-            if sign < 0:
-                u, v = v, u                       # keep counter-clockwise seen from outside
-            n = np.zeros(3)
-            n[axis] = sign
-            base = len(verts)
-            for cu, cv in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
-                c = n * 0.5
-                c[u], c[v] = cu * 0.5, cv * 0.5
-                verts.append(np.concatenate([c, n]))
-            idx += [base, base + 1, base + 2, base, base + 2, base + 3]
-    return np.array(verts, np.float32), np.array(idx, np.int32)
+# the 3 visible faces of a cube, 2 triangles each; voxel.glsl makes corners from these ids
+CUBE_INDICES = np.array([[4 * f + 0, 4 * f + 1, 4 * f + 3, 4 * f + 0, 4 * f + 3, 4 * f + 2]
+                         for f in range(3)], np.int32).reshape(-1)
 
 
 class GpuGroup:
-    def __init__(self, ctx: moderngl.Context, programs: dict[str, moderngl.Program],
-                 cube_vbo: moderngl.Buffer, cube_ibo: moderngl.Buffer):
+    def __init__(self, ctx: moderngl.Context, programs: dict[str, moderngl.Program], cube_ibo: moderngl.Buffer):
         self.ctx = ctx
         self.n = 0
+        self._sent = 0                           # bytes since take_sent(), for the per-frame stats
         self.chunks: lod.Chunks | None = None
         self.layout_version = self.values_version = self.highlight_version = -1
         self.pos = ctx.buffer(reserve=12)
@@ -46,13 +33,14 @@ class GpuGroup:
         self.flag = ctx.buffer(reserve=4)
         self.edges: moderngl.Buffer | None = None
         self.n_edges = 0
-        self.cells: moderngl.Texture3D | None = None   # RG32F (normalized value, flag) per grid cell
+        self.cells: moderngl.Texture3D | None = None   # RG8UI (colour index, CELL_* flags) per grid cell
         self.slots: moderngl.Texture3D | None = None   # R32UI slot + 1 per grid cell, 0 = empty
         self._cells_host: np.ndarray | None = None
         self._cells_dirty = False
+        self._had_nan = False
         self.vaos: dict[str, moderngl.VertexArray] = {}
         self._programs = programs
-        self._cube = (cube_vbo, cube_ibo)
+        self._cube_ibo = cube_ibo
 
     # -- upload ------------------------------------------------------------------------------
     def sync(self, group: Group) -> int:
@@ -64,19 +52,27 @@ class GpuGroup:
             self.values_version = self.highlight_version = -1
         if self.values_version != group.values_version:
             t = group.normalized()[self.chunks.perm]
-            sent += _write(self.val, t)
+            sent += write_buffer(self.val, t)
             if self._cells_host is not None:
-                self._cells_host[self.chunks.grid.cell, 0] = t
+                cell = self.chunks.grid.cell
+                nan = np.isnan(t)
+                self._cells_host[cell, 0] = np.rint(np.where(nan, 0.0, t) * 255)   # the colour table entry
+                if nan.any() or self._had_nan:
+                    flags = self._cells_host[cell, 1] & ~CELL_NAN
+                    self._cells_host[cell, 1] = flags | np.where(nan, CELL_NAN, np.uint8(0))
+                    self._had_nan = bool(nan.any())
                 self._cells_dirty = True
             self.values_version = group.values_version
         if self.highlight_version != group.highlight_version:
             mask = group.highlight
             f = np.zeros(self.n, np.float32) if mask is None else mask[self.chunks.perm].astype(np.float32)
-            sent += _write(self.flag, f)
+            sent += write_buffer(self.flag, f)
             if self._cells_host is not None:
-                self._cells_host[self.chunks.grid.cell, 1] = 1.0 + f
+                flags = self._cells_host[self.chunks.grid.cell, 1] & ~CELL_HIGHLIGHT
+                self._cells_host[self.chunks.grid.cell, 1] = flags | np.where(f > 0, CELL_HIGHLIGHT, np.uint8(0))
                 self._cells_dirty = True
             self.highlight_version = group.highlight_version
+        self._sent += sent
         return sent
 
     def _set_layout(self, group: Group) -> int:
@@ -86,14 +82,14 @@ class GpuGroup:
         perm = self.chunks.perm
         slot_of = np.empty(self.n, np.int64)
         slot_of[perm] = np.arange(self.n)
-        sent = _write(self.pos, layout.positions[perm])
+        sent = write_buffer(self.pos, layout.positions[perm])
         self.n_edges = 0 if layout.edges is None else len(layout.edges)
         if self.n_edges:
             data = slot_of[layout.edges].astype(np.int32)
             if self.edges is None:
                 self.edges = self.ctx.buffer(data.tobytes())
             else:
-                _write(self.edges, data)
+                write_buffer(self.edges, data)
             self.vaos.pop("edges", None)   # its index buffer may be new
             sent += data.nbytes
         self._set_grid(self.chunks.grid)
@@ -111,10 +107,13 @@ class GpuGroup:
         slots = np.zeros(cells, np.uint32)
         slots[grid.cell] = np.arange(1, len(grid.cell) + 1, dtype=np.uint32)
         self.slots = self.ctx.texture3d(size, 1, slots.tobytes(), dtype="u4")
-        self.cells = self.ctx.texture3d(size, 2, dtype="f4")
+        self._sent += slots.nbytes
+        self.cells = self.ctx.texture3d(size, 2, dtype="u1")
         for tex in (self.slots, self.cells):
             tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
-        self._cells_host = np.zeros((cells, 2), np.float32)
+        self._cells_host = np.zeros((cells, 2), np.uint8)
+        self._cells_host[grid.cell, 1] = CELL_VOXEL
+        self._had_nan = False
         self._cells_dirty = True
 
     def slab_textures(self) -> tuple[moderngl.Texture3D, moderngl.Texture3D]:
@@ -122,8 +121,14 @@ class GpuGroup:
         so a group seen up close never pays for them)."""
         if self._cells_dirty:
             self.cells.write(self._cells_host.tobytes())
+            self._sent += self._cells_host.nbytes
             self._cells_dirty = False
         return self.cells, self.slots
+
+    def take_sent(self) -> int:
+        """Bytes sent to the GPU since the last call."""
+        sent, self._sent = self._sent, 0
+        return sent
 
     # -- vertex arrays -----------------------------------------------------------------------
     def vao(self, kind: str) -> moderngl.VertexArray:
@@ -133,13 +138,13 @@ class GpuGroup:
         if vao is None:
             prog = self._programs[kind]
             if kind.startswith("cubes"):
-                vbo, ibo = self._cube
-                vao = self.ctx.vertex_array(prog, [(vbo, "3f 3f", "in_corner", "in_normal")], ibo,
-                                            skip_errors=True)
+                vao = self.ctx.vertex_array(prog, [], self._cube_ibo)
             else:
-                vao = self.ctx.vertex_array(
-                    prog, [(self.pos, "3f", "in_pos"), (self.val, "f", "in_value"), (self.flag, "f", "in_flag")],
-                    self.edges if kind == "edges" else None, skip_errors=True)
+                # only what the program reads: binding an attribute the compiler dropped is a GL error
+                content = [(buf, fmt, name) for buf, fmt, name in
+                           ((self.pos, "3f", "in_pos"), (self.val, "f", "in_value"), (self.flag, "f", "in_flag"))
+                           if name in prog]
+                vao = self.ctx.vertex_array(prog, content, self.edges if kind == "edges" else None)
             self.vaos[kind] = vao
         return vao
 
@@ -156,11 +161,11 @@ class GpuGroup:
         self.vaos.clear()
 
 
-def _write(buffer: moderngl.Buffer, data: np.ndarray) -> int:
-    """Write `data` at offset 0, growing the buffer first (orphan) when it does not fit."""
+def write_buffer(buffer: moderngl.Buffer, data: np.ndarray) -> int:
+    """Replace the buffer's contents with `data`. Orphaning first gives the driver fresh storage, so
+    the write need not wait for frames still drawing from the old one (and the buffer can grow)."""
     data = np.ascontiguousarray(data)
-    if data.nbytes > buffer.size:
-        buffer.orphan(max(data.nbytes, 2 * buffer.size))
     if data.nbytes:
+        buffer.orphan(max(data.nbytes, buffer.size))
         buffer.write(data, offset=0)
     return data.nbytes

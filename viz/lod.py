@@ -1,5 +1,12 @@
 """Level of detail, without GL: split each group into spatial chunks once, then pick per chunk per
-frame how it is drawn (culled, lit cubes, point sprites, or textured slabs) from its projected size.
+frame how it is drawn from its projected voxel size:
+
+    CUBES    lit instanced cubes (near; a budget on CPU rasterizers)
+    SLAB     one quad per grid layer, textured with the group's 3-D grid of cells and traced per
+             pixel into the cubes it stands for (shaders/slab.glsl): everything else on a grid
+    SPRITES  point sprites, for voxels off a grid (graph layouts), or all mid-size ones with
+             grid_sprites
+    CULLED   outside the view frustum
 
 Everything is vectorized over chunks (hundreds per scene, thousands per million voxels); nothing
 here loops over voxels in Python.
@@ -20,16 +27,19 @@ GRID_SLACK = 8            # a slab grid may hold at most this many cells per vox
 class LodSettings:
     cube_px: float = 6.0          # voxel spacing on screen (pixels) from which voxels are lit cubes
     slab_px: float = 1.5          # below this, chunks that sit on a grid are drawn as slabs
-    max_cubes: int | None = None  # budget: past it the farthest cube chunks become sprites
+    grid_sprites: bool = False    # True: chunks on a grid between slab_px and cube_px are sprites.
+    #   Off by default: slabs trace the very cubes they replace, while sprites (one shade per voxel)
+    #   show as patches next to them; sprites stay the middle level for voxels off a grid (graphs).
+    max_cubes: int | None = None  # budget: past it the farthest cube chunks become slabs (or sprites)
     max_sprites: int | None = None  # budget: past it the smallest sprite chunks become slabs (if they can)
-    slab_px_max: float = 4.0      # ... but never slabs whose voxels are bigger than this
     enabled: bool = True          # False: every voxel a cube, no culling (the naive baseline)
 
     @classmethod
     def for_renderer(cls, software: bool) -> "LodSettings":
-        """Budgets for a CPU rasterizer (llvmpipe on 2 cores draws ~600k cubes/s, ~3M sprites/s)."""
+        """Budgets for a CPU rasterizer (llvmpipe, 2 cores: ~1.5 us per cube, ~0.3 us per sprite).
+        Slabs trace the same cubes per pixel, so what exceeds the budgets looks the same, cheaper."""
         if software:
-            return cls(max_cubes=12_000, max_sprites=60_000)
+            return cls(max_cubes=6_000, max_sprites=20_000)
         return cls()
 
 
@@ -41,6 +51,15 @@ class Grid:
     cell: np.ndarray      # (N,) int64, flat cell index of each slot
     chunk_lo: np.ndarray  # (C, 3) int32, first cell of each chunk
     chunk_hi: np.ndarray  # (C, 3) int32, last cell of each chunk
+    occupied: list[np.ndarray]  # per axis, (dims[a],) bool: does any voxel sit in that layer
+    thin: np.ndarray      # (3,) fraction of voxels with no voxel next to them along each axis
+
+    @property
+    def axis_weight(self) -> np.ndarray:
+        """(3,) preference for slicing along each axis. Sheets (a single layer, or layers with gaps
+        between them like memory steps) must be sliced across: slices along the sheet would show
+        only the sheets' edges. Elsewhere the axis most along the line of sight wins."""
+        return np.where(self.dims == 1, 1e3, np.where(self.thin > 0.5, 4.0, 1.0))
 
 
 @dataclass
@@ -60,11 +79,11 @@ class Chunks:
 
 
 def _brick_edge(extent: np.ndarray, n: int, target: int) -> int:
-    """The smallest power-of-two brick edge whose bricks hold about `target` voxels on average."""
+    """The smallest brick edge (growing by ~1.25x) whose bricks hold about `target` voxels on average."""
     density = n / float(np.prod(extent))
     edge = 2
     while edge < extent.max() and density * np.prod(np.minimum(edge, extent)) < target:
-        edge *= 2
+        edge = int(np.ceil(edge * 1.25))
     return edge
 
 
@@ -99,9 +118,20 @@ def _grid(sorted_pos: np.ndarray, start: np.ndarray) -> Grid | None:
     if dims.max() > MAX_GRID_DIM or np.prod(dims) > GRID_SLACK * len(ijk) + 4096:
         return None
     cell = ijk[:, 0] + dims[0] * (ijk[:, 1] + dims[1] * ijk[:, 2])
+    full = np.zeros(dims[::-1], bool)                   # [z, y, x], like the flat cell index
+    full[ijk[:, 2], ijk[:, 1], ijk[:, 0]] = True
+    occupied, thin = [], np.zeros(3)
+    for a in range(3):
+        occ = np.zeros(dims[a], bool)
+        occ[ijk[:, a]] = True
+        occupied.append(occ)
+        here, after = [slice(None)] * 3, [slice(None)] * 3
+        here[2 - a], after[2 - a] = slice(0, -1), slice(1, None)
+        paired = np.count_nonzero(full[tuple(here)] & full[tuple(after)])   # voxels with a +1 neighbour
+        thin[a] = 1.0 - paired / len(ijk)
     return Grid(origin.astype(np.float32), dims, cell,
                 np.minimum.reduceat(ijk, start, axis=0).astype(np.int32),
-                np.maximum.reduceat(ijk, start, axis=0).astype(np.int32))
+                np.maximum.reduceat(ijk, start, axis=0).astype(np.int32), occupied, thin)
 
 
 @dataclass
@@ -115,6 +145,7 @@ class ChunkTable:
     start: np.ndarray     # (C,) first slot of each chunk in its group's buffers
     count: np.ndarray     # (C,) voxels
     slab_ok: np.ndarray   # (C,) bool, the chunk's group has a grid
+    axis_weight: np.ndarray  # (C, 3) slab axis preference (Grid.axis_weight)
     first: np.ndarray     # (G + 1,) table row of each group's first chunk (and the end)
 
     @classmethod
@@ -124,15 +155,17 @@ class ChunkTable:
         if first[-1] == 0:
             z3 = np.zeros((0, 3), np.float32)
             e = np.zeros(0, np.int64)
-            return cls(e, z3, z3, np.zeros(0, np.float32), e, e, np.zeros(0, bool), first)
+            return cls(e, z3, z3, np.zeros(0, np.float32), e, e, np.zeros(0, bool), z3, first)
         scale = np.repeat(np.asarray(scales, np.float32), sizes)
         origin = np.repeat(np.asarray(origins, np.float32).reshape(-1, 3), sizes, axis=0)
         lo = np.concatenate([c.lo for c in chunks]) * scale[:, None] + origin
         hi = np.concatenate([c.hi for c in chunks]) * scale[:, None] + origin
         slab_ok = np.repeat(np.array([c.grid is not None for c in chunks]), sizes)
+        weight = np.repeat([c.grid.axis_weight if c.grid is not None else np.ones(3) for c in chunks],
+                           sizes, axis=0).astype(np.float32)
         return cls(np.repeat(np.arange(len(chunks)), sizes), lo, hi, scale,
                    np.concatenate([c.start for c in chunks]), np.concatenate([c.count for c in chunks]),
-                   slab_ok, first)
+                   slab_ok, weight, first)
 
 
 @dataclass
@@ -140,15 +173,17 @@ class Plan:
     """How one frame draws each chunk of a ChunkTable."""
     mode: np.ndarray      # (C,) int8: CULLED, CUBES, SPRITES or SLAB
     px: np.ndarray        # (C,) largest on-screen voxel spacing in the chunk, pixels
-    axis: np.ndarray      # (C,) int8, slab axis: the one most along the line of sight
+    axis: np.ndarray      # (C,) int8, slab axis: the one most along the line of sight (sheets preferred)
     side: np.ndarray      # (C,) float32, +1 when the eye is on the + side of that axis
+    depth: np.ndarray     # (C,) smallest clip w over the chunk: draw order, nearest first
 
     def voxels(self, table: ChunkTable, mode: int) -> int:
         return int(table.count[self.mode == mode].sum())
 
     def runs(self, table: ChunkTable, mode: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(group, first chunk, chunk count) of each maximal run of consecutive same-group chunks in
-        `mode`: one draw call each, since a group's consecutive chunks own consecutive slots."""
+        `mode`: one draw call each, since a group's consecutive chunks own consecutive slots.
+        Nearest runs come first, so the depth test rejects the fragments of what they hide."""
         sel = self.mode == mode
         if not sel.any():
             e = np.zeros(0, np.int64)
@@ -158,7 +193,8 @@ class Plan:
         new[1:] = (np.diff(rows) != 1) | (table.group[rows[1:]] != table.group[rows[:-1]])
         starts = np.flatnonzero(new)
         lengths = np.diff(np.append(starts, len(rows)))
-        return table.group[rows[starts]], rows[starts], lengths
+        order = np.argsort(np.minimum.reduceat(self.depth[rows], starts), kind="stable")
+        return table.group[rows[starts]][order], rows[starts][order], lengths[order]
 
 
 def frustum_planes(m: np.ndarray) -> np.ndarray:
@@ -194,43 +230,46 @@ def plan(table: ChunkTable, view: np.ndarray, proj: np.ndarray, viewport: tuple[
 
     eye = eye_position(view)
     d = eye - (table.lo + table.hi) / 2.0
-    axis = np.abs(d).argmax(axis=1).astype(np.int8)
+    axis = (np.abs(d) * table.axis_weight).argmax(axis=1).astype(np.int8)
     side = np.where(np.take_along_axis(d, axis[:, None].astype(np.int64), 1)[:, 0] >= 0, 1.0, -1.0)
 
     if not settings.enabled:
-        return Plan(np.full(c, CUBES, np.int8), px, axis, side.astype(np.float32))
+        return Plan(np.full(c, CUBES, np.int8), px, axis, side.astype(np.float32), wmin)
 
     mode = np.full(c, SPRITES, np.int8)
     mode[px >= settings.cube_px] = CUBES
-    mode[(px < settings.slab_px) & table.slab_ok] = SLAB
+    slab_below = settings.slab_px if settings.grid_sprites else settings.cube_px
+    mode[(px < slab_below) & table.slab_ok] = SLAB
     mode[outside(frustum_planes(vp if cull is None else cull), table.lo, table.hi)] = CULLED
 
+    # budgets (CPU rasterizers): cubes past max_cubes become slabs (perspective-true flat squares,
+    # closer to a cube than a screen-aligned sprite) or, off a grid, sprites; sprites past
+    # max_sprites become slabs where they can
     if settings.max_cubes is not None:
-        _demote(mode, px, table.count, CUBES, SPRITES, settings.max_cubes)
+        _demote(mode, px, table.count, CUBES, np.where(table.slab_ok, SLAB, SPRITES), settings.max_cubes)
     if settings.max_sprites is not None:
-        can = table.slab_ok & (px < settings.slab_px_max)
-        _demote(mode, px, table.count, SPRITES, SLAB, settings.max_sprites, allowed=can)
-    return Plan(mode, px, axis, side.astype(np.float32))
+        _demote(mode, px, table.count, SPRITES, np.where(table.slab_ok, SLAB, SPRITES), settings.max_sprites)
+    return Plan(mode, px, axis, side.astype(np.float32), wmin)
 
 
-def _demote(mode, px, count, src, dst, budget, allowed=None) -> None:
-    """Past `budget` voxels in mode `src`, move the chunks with the smallest px to `dst`."""
+def _demote(mode, px, count, src, dst, budget) -> None:
+    """Past `budget` voxels in mode `src`, move the chunks with the smallest px to `dst` (per chunk);
+    chunks whose `dst` is `src` cannot move and spend the budget first."""
     rows = np.flatnonzero(mode == src)
     if count[rows].sum() <= budget:
         return
-    if allowed is not None:
-        # chunks that cannot move are spent first; the movable ones share what is left, largest first
-        fixed = rows[~allowed[rows]]
-        budget -= int(count[fixed].sum())
-        rows = rows[allowed[rows]]
+    fixed = dst[rows] == src
+    budget -= int(count[rows[fixed]].sum())
+    rows = rows[~fixed]
     order = rows[np.argsort(-px[rows], kind="stable")]
-    over = np.cumsum(count[order]) > budget
-    mode[order[over]] = dst
+    over = np.cumsum(count[order]) - count[order] >= budget   # the chunk that crosses the budget stays
+    mode[order[over]] = dst[order[over]]
 
 
 def slab_instances(table: ChunkTable, plan_: Plan, grids: list[Grid | None]) -> tuple[np.ndarray, np.ndarray]:
-    """Per-instance data (M, 9) float32 (cell lo xyz, cell hi xyz, axis, layer, side) for every layer
-    of every SLAB chunk, layers front to back, grouped by group; and (G + 1,) instance offsets."""
+    """Per-instance data (M, 9) float32 (cell lo xyz, cell hi xyz, axis, layer, side of the eye) for
+    every occupied layer of every SLAB chunk, layers front to back, grouped by group; and (G + 1,)
+    instance offsets."""
     rows = np.flatnonzero(plan_.mode == SLAB)
     ngroups = len(table.first) - 1
     if len(rows) == 0:
@@ -251,6 +290,15 @@ def slab_instances(table: ChunkTable, plan_: Plan, grids: list[Grid | None]) -> 
     rep = np.repeat(np.arange(len(rows)), layers)
     k = np.arange(len(rep)) - np.repeat(np.cumsum(layers) - layers, layers)  # 0.. within the chunk
     layer = np.where(side[rep] > 0, a_hi[rep] - k, a_lo[rep] + k)          # nearest layer first
+    # drop layers with no voxel at all (the gaps between sheets)
+    keep = np.ones(len(rep), bool)
+    g_rep, a_rep = grp[rep], axis[rep]
+    for g in np.unique(grp):
+        for a in range(3):
+            sel = (g_rep == g) & (a_rep == a)
+            if sel.any():
+                keep[sel] = grids[g].occupied[a][layer[sel]]
+    rep, layer = rep[keep], layer[keep]
     inst = np.empty((len(rep), 9), np.float32)
     inst[:, 0:3] = lo[rep]
     inst[:, 3:6] = hi[rep]

@@ -1,0 +1,136 @@
+"""Train a Token Turing Machine to multiply and fly through its memory while it learns.
+
+    python app.py                    continue training the shipped model (models/ttm-multiply.pt)
+    python app.py --from-scratch     a fresh model
+    python app.py --resume runs/app.pt   pick up where the last session stopped
+    python app.py --headless --frames 200 --screenshot out.png   no display needed (EGL)
+
+Training runs in a background thread (CUDA when present, else CPU) and publishes snapshots; the
+window draws memory, read/write weights and attention of a sample problem and the model's fx graph
+as voxels. Esc quits: the trainer stops and its checkpoint is written atomically to --out
+(runs/app.pt by default; the shipped model is never overwritten).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+SHIPPED = "models/ttm-multiply.pt"
+TINY = dict(dim=32, memory_tokens=8, read_tokens=4, layers=2, heads=2, mlp_dim=64,
+            summarizer_hidden=16, max_digits=3)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python app.py", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    start = p.add_mutually_exclusive_group()
+    start.add_argument("--from-scratch", action="store_true", help="train a new model")
+    start.add_argument("--resume", default=None,
+                       help=f"checkpoint to continue from (default: {SHIPPED})")
+    p.add_argument("--out", default="runs/app.pt", help="checkpoint written on exit (%(default)s)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    p.add_argument("--problem", default="37x42", help="sample problem traced live (%(default)s)")
+    p.add_argument("--digits", type=int, default=None, help="final curriculum stage (operand digits)")
+    p.add_argument("--history", type=int, default=500, help="snapshots kept for replay (%(default)s)")
+    p.add_argument("--snapshot-every", type=float, default=1.0, help="seconds between snapshots")
+    p.add_argument("--tiny", action="store_true", help="a small model (with --from-scratch): quick trials, tests")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--headless", action="store_true", help="render without a display (EGL)")
+    p.add_argument("--frames", type=int, default=None, help="quit after this many frames")
+    p.add_argument("--screenshot", default=None, help="save a PNG of the last frame here")
+    p.add_argument("--wait-snapshots", type=int, default=0,
+                   help="with --frames: keep drawing until this many snapshots arrived (at most 120 s)")
+    p.add_argument("--size", default="1280x720", help="window size, WxH")
+    args = p.parse_args(argv)
+    if args.tiny and not args.from_scratch:
+        p.error("--tiny makes a new model: use it with --from-scratch")
+    return args
+
+
+def window_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"error: --size {text!r} is not WIDTHxHEIGHT, e.g. 1280x720") from None
+    return max(w, 1), max(h, 1)
+
+
+def build_trainer(args):
+    """The Trainer, or SystemExit with a message a person can act on."""
+    from studio.input_parse import InputError, parse_problem
+    from ttm.checkpoint import CheckpointError
+    from ttm.model import TTMConfig
+    from ttm.train import TrainConfig, Trainer
+
+    resume = None if args.from_scratch else (args.resume or SHIPPED)
+    out = Path(args.out)
+    if out.resolve() == Path(SHIPPED).resolve():
+        raise SystemExit(f"error: --out {args.out} would overwrite the shipped model; pick another path")
+    model_config = TTMConfig(**TINY) if args.tiny else None
+    max_digits = (model_config or TTMConfig()).max_digits
+    try:
+        a, b = parse_problem(args.problem, max_digits)
+    except InputError as err:
+        raise SystemExit(f"error: --problem: {err}") from None
+    cfg = TrainConfig(device=args.device, out=str(out), resume=resume, seed=args.seed,
+                      snapshot_every_s=args.snapshot_every, sample_problem=(a, b))
+    if args.digits is not None:
+        cfg.digits = args.digits
+    elif args.tiny:
+        cfg.digits, cfg.eval_every, cfg.eval_problems = 2, 50, 64
+    try:
+        trainer = Trainer(cfg, model_config)
+    except FileNotFoundError:
+        hint = "--from-scratch to start a new model" if resume == SHIPPED else "another --resume path"
+        raise SystemExit(f"error: no checkpoint at {resume}; use {hint}") from None
+    except CheckpointError as err:
+        raise SystemExit(f"error: {str(err).splitlines()[0][:200]}") from None
+    try:
+        trainer.model.check_operands(a, b)
+    except ValueError as err:
+        raise SystemExit(f"error: --problem: {err}") from None
+    return trainer
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    size = window_size(args.size)
+    from studio.shell import prepare
+    headless = prepare(args.headless)
+    trainer = build_trainer(args)
+
+    from studio.client import TraceClient
+    from studio.controller import Controller
+    from studio.panels import Panels
+    from studio.shell import Shell
+    from ttm.graph import extract
+
+    controller = Controller(trainer=trainer, history_size=args.history)
+    trainer.publish()                     # the first picture before the first training step
+    controller.poll()
+    client = TraceClient(controller, graph=extract(trainer.model))
+    client.panels = Panels(controller, client.sync, checkpoint_out=args.out, device=str(trainer.device))
+    shell = Shell(client, size, caption="Token Turing Machine - training", headless=headless)
+    client.attach(shell)
+    trainer.start()
+    try:
+        if args.frames is not None and args.wait_snapshots:
+            import time
+            deadline = time.monotonic() + 120
+            while controller.snapshots_received < args.wait_snapshots and time.monotonic() < deadline:
+                shell.run(frames=shell.frames + 1)
+        shell.run(frames=None if args.frames is None else shell.frames + args.frames,
+                  screenshot=args.screenshot)
+    finally:
+        saved = controller.shutdown()
+        shell.close()
+    print(f"frames {shell.frames}, snapshots {controller.snapshots_received}, "
+          f"training step {trainer.step}, saved {saved or 'nothing'}")
+    if controller.training_error:
+        print(f"training stopped by an error: {controller.training_error}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""Keeps a viz Scene in step with a Controller: one voxel group per shown tensor, the fx graph,
+colour ranges steady over a trace, edit highlights, and the selection box. No GL here.
+
+Colour ranges are computed over the whole trace on view (not the one step), so scrubbing the
+timeline never rescales colours: a cell that looks brighter is larger.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from studio.controller import Controller
+from ttm import tokens as tok
+from studio.walkthrough import segments
+from viz.mappers import map_tensor
+from viz.scene import Scene
+
+GROUPS = ("memory", "read.weights", "attention", "write.weights", "graph", "embedding.pca")
+DEFAULT_VISIBLE = {"memory": True, "read.weights": True, "attention": True, "write.weights": True,
+                   "graph": True, "embedding.pca": False}
+SEQUENTIAL_FLOOR = 0.05  # weights ranges never go below this top, so near-uniform weights stay dim
+
+
+@dataclass
+class ViewOptions:
+    visible: dict[str, bool] = field(default_factory=lambda: dict(DEFAULT_VISIBLE))
+    auto_range: dict[str, bool] = field(default_factory=lambda: {g: True for g in GROUPS})
+    manual_range: dict[str, tuple[float, float]] = field(default_factory=dict)
+    percentile: float = 99.5  # auto ranges ignore the top 0.5% so one outlier does not grey all
+
+
+def auto_range(trace, name: str, percentile: float) -> tuple[float, float]:
+    """Colour range of tensor `name` over the whole trace (diverging: symmetric around 0)."""
+    data = trace[name].detach().float().abs().numpy().reshape(-1)
+    top = float(np.percentile(data, percentile)) if data.size else 1.0
+    if name == "memory":
+        top = max(top, 1e-6)
+        return (-top, top)
+    return (0.0, max(top, SEQUENTIAL_FLOOR))
+
+
+class SceneSync:
+    def __init__(self, scene: Scene, controller: Controller, graph=None,
+                 options: ViewOptions | None = None):
+        self.scene = scene
+        self.controller = controller
+        self.options = options or ViewOptions()
+        self.graph = graph           # a ttm.graph.FxGraph, drawn once, or None
+        self._seen = None
+        self._ranges: dict[str, tuple[float, float]] = {}
+        self._trace = None
+        self._embedding = None
+        self.layouts_changed = False  # set by update() when groups were added or moved
+
+    def mark_dirty(self) -> None:
+        """Re-apply everything on the next update (after a view option changed)."""
+        self._seen = None
+
+    def update(self) -> bool:
+        """Bring the scene up to date with the controller; True when anything changed."""
+        c = self.controller
+        key = (c.version, id(c.trace), c.all_memory)
+        if key == self._seen:
+            return False
+        self._seen = key
+        before = {g.name: (g.layout.extent.tolist(), g.placement) for g in self.scene}
+        if c.trace is not None and c.trace is not self._trace:
+            self._trace = c.trace
+            self._ranges = {n: auto_range(c.trace, n, self.options.percentile)
+                            for n in ("memory", "read.weights", "write.weights", "attention")
+                            if n in c.trace}
+        shown = c.view_tensors()
+        for name in [g.name for g in self.scene if g.name.startswith("memory") and g.name not in shown]:
+            self.scene.remove(name)   # switched between every-step and before/after memory
+        for name, array in shown.items():
+            self._set(name, array)
+        if self.graph is not None and "graph" not in self.scene:
+            self.scene.set_layout(map_tensor("graph", self.graph))
+        # The optional group is added only while shown: a hidden group would still take its place.
+        if self.options.visible.get("embedding.pca") and c.trace is not None:
+            if "embedding.pca" not in self.scene or self._embedding is not c.trace["embedding"]:
+                self._embedding = c.trace["embedding"]
+                self.scene.set_layout(map_tensor("embedding.pca", self._embedding,
+                                                 labels=list(tok.SYMBOLS)))
+        elif "embedding.pca" in self.scene:
+            self.scene.remove("embedding.pca")
+            self.scene.relayout()
+        self.apply_options()
+        self._sync_selection()
+        after = {g.name: (g.layout.extent.tolist(), g.placement) for g in self.scene}
+        self.layouts_changed = before.keys() != after.keys() or any(
+            before[n][1] is not after[n][1] for n in after)
+        return True
+
+    def _set(self, name: str, array: np.ndarray) -> None:
+        group = self.scene.groups.get(name)
+        same = (group is not None and group.layout.pooled is None
+                and group.layout.tags.get("shape") == array.shape)
+        if same:
+            self.scene.update_values(name, array)
+        else:
+            options = {}
+            if name in ("read.weights", "write.weights"):
+                options["segments"] = segments(self.controller.trace, name)
+            layout = map_tensor(name, array, **options)
+            layout.tags["shape"] = array.shape
+            layout.tags["mapped_label"] = layout.label
+            self.scene.set_layout(layout)
+        group = self.scene[name]
+        group.layout.label = self.label(name, group.layout.tags["mapped_label"])
+        mask = self.controller.changed_mask(name)
+        if mask is None or group.layout.pooled is not None:
+            if group.highlight is not None:
+                self.scene.set_highlight(name, None)
+        else:
+            self.scene.set_highlight(name, mask)
+
+    def label(self, name: str, mapped: str) -> str:
+        """A short label with the step it shows (the view holds one step at a time); the mapper's
+        long label (axes, segments) is in the layout's tags for the inspector."""
+        c = self.controller
+        shape = "x".join(str(n) for n in self.scene[name].layout.tags["shape"])
+        if name == "memory":
+            return f"memory, every step [{shape}]"
+        if name == "memory.before":
+            return f"memory entering step {c.step} [{shape}]"
+        if name == "memory.after":
+            return f"memory after step {c.step} [{shape}]"
+        short = {"read.weights": "read weights", "write.weights": "write weights",
+                 "attention": "attention (layers x heads)"}.get(name, name)
+        return f"{short} [{shape}]"
+
+    def apply_options(self) -> None:
+        o = self.options
+        for group in self.scene:
+            name = group.name
+            key = "memory" if name.startswith("memory") else name  # one switch, one scale for memory
+            group.visible = o.visible.get(key, True)
+            if key not in self._ranges:
+                continue
+            wanted = self._ranges[key] if o.auto_range.get(key, True) else o.manual_range.get(
+                key, self._ranges[key])
+            if group.range_override != wanted:
+                self.scene.set_range(name, wanted)
+
+    def current_range(self, name: str) -> tuple[float, float] | None:
+        for group in self.scene:
+            if group.name == name or (name == "memory" and group.name.startswith("memory")):
+                return group.value_range
+        return None
+
+    def _sync_selection(self) -> None:
+        """Put the scene's selection box on the controller's selected cell."""
+        sel = self.controller.selection
+        self.scene.selection = self.voxel_of(sel.name, sel.index) if sel else None
+
+    def voxel_of(self, name: str, index) -> tuple[str, int] | None:
+        group = self.scene.groups.get(name)
+        if group is None or group.layout.pooled is not None:
+            return None
+        shape = group.layout.tags.get("shape")
+        if shape is None or len(index) != len(shape) or any(
+                not 0 <= i < n for i, n in zip(index, shape)):
+            return None
+        return name, int(np.ravel_multi_index(tuple(index), shape))

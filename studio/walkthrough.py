@@ -1,0 +1,140 @@
+"""A trace told in words, step by step: what went in, which digit came out, what the read focused
+on, where the write drew from, and which memory slots changed most.
+
+Used by `demo.py --text` (the whole walk-through in the terminal) and by the demo and app panels
+(one step at a time), so the words and the 3-D view always agree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ttm import Trace
+from ttm import tokens as tok
+
+
+def segments(trace: Trace, name: str) -> dict[str, int]:
+    """Which source columns of read/write weights are memory, processed and input tokens, in order."""
+    m = trace["memory"].shape[1]
+    r = trace["read.weights"].shape[1]
+    n = trace["inputs"].shape[1]
+    if name == "read.weights":
+        return {"memory": m, "input": n}
+    cols = trace[name].shape[-1]
+    for parts in ({"memory": m, "processed": r, "input": n}, {"memory": m, "processed": r},
+                  {"processed": r}):
+        if sum(parts.values()) == cols:
+            return parts
+    return {"source": cols}
+
+
+def source_label(trace: Trace, name: str, column: int, step: int | None = None) -> str:
+    """Human name of column `column` of read/write weights: "memory slot 12", "input 2 '×'"..."""
+    start = 0
+    for segment, length in segments(trace, name).items():
+        if column < start + length:
+            i = column - start
+            if segment == "input":
+                if step is None:
+                    return f"input {i}"
+                return f"input {i} '{tok.SYMBOLS[int(trace['inputs'][step][i])]}'"
+            if segment == "memory":
+                return f"memory slot {i}"
+            return f"{segment} token {i}"
+        start += length
+    return f"column {column}"
+
+
+@dataclass
+class StepReport:
+    step: int
+    inputs: str                          # the tokens fed at this step, e.g. "37×42<EOS>" or "4"
+    digit: str                           # the token produced ("5", "<EOS>")
+    probability: float                   # the model's probability of that token
+    answer_so_far: str                   # digits produced up to here, most significant first
+    read_focus: list[tuple[str, float]]  # (source, share of all read weight), largest first
+    read_split: dict[str, float]         # share of read weight per segment (memory, input)
+    write_split: dict[str, float]        # share of write weight per segment
+    memory_changes: list[tuple[int, float]]  # (slot, norm of its vector's change), largest first
+    mean_change: float                   # mean norm of change over all slots
+
+
+def _split(weights: torch.Tensor, parts: dict[str, int]) -> dict[str, float]:
+    """Share of the total weight that falls in each segment of the last axis."""
+    total = float(weights.sum()) or 1.0
+    shares, start = {}, 0
+    for name, length in parts.items():
+        shares[name] = float(weights[..., start : start + length].sum()) / total
+        start += length
+    return shares
+
+
+def step_report(trace: Trace, t: int, top: int = 3) -> StepReport:
+    if not 0 <= t < trace.steps:
+        raise IndexError(f"step {t} is outside this trace's steps 0..{trace.steps - 1}")
+    inputs = [i for i in trace["inputs"][t].tolist() if i != tok.PAD]
+    produced = trace["prediction"][t].item()
+    p = torch.softmax(trace["logits"][t].float(), dim=-1)[produced].item()
+    digits = [d for d in trace.answer_tokens[: t + 1] if d in tok.DIGITS]
+    stop = next((i for i, d in enumerate(trace.answer_tokens[: t + 1]) if d not in tok.DIGITS), None)
+    if stop is not None:  # the answer ends at its first non-digit, as ttm.tokens reads it
+        digits = trace.answer_tokens[:stop]
+
+    read = trace["read.weights"][t].float()                     # (r, m+n)
+    per_source = read.sum(0) / max(float(read.sum()), 1e-12)    # (m+n,)
+    k = min(top, per_source.numel())
+    values, cols = per_source.topk(k)
+    focus = [(source_label(trace, "read.weights", int(c), t), float(v)) for v, c in zip(values, cols)]
+
+    write_split = {}
+    if "write.weights" in trace:
+        write_split = _split(trace["write.weights"][t].float(), segments(trace, "write.weights"))
+
+    memory = trace["memory"].float()
+    delta = (memory[t + 1] - memory[t]).norm(dim=-1)            # (m,)
+    k = min(top, delta.numel())
+    changes = [(int(i), float(v)) for v, i in zip(*delta.topk(k))] if k else []
+    return StepReport(
+        step=t, inputs=tok.tokens_to_string(inputs), digit=tok.SYMBOLS[produced], probability=p,
+        answer_so_far="".join(str(d) for d in reversed(digits)),
+        read_focus=focus, read_split=_split(read, segments(trace, "read.weights")),
+        write_split=write_split, memory_changes=changes,
+        mean_change=float(delta.mean()) if delta.numel() else 0.0)
+
+
+def _percent(split: dict[str, float]) -> str:
+    return ", ".join(f"{name} {100 * share:.0f}%" for name, share in split.items())
+
+
+def format_step(report: StepReport) -> list[str]:
+    """The lines of one step, without the step header's indentation."""
+    r = report
+    lines = [f"input {r.inputs:<12} -> produced {r.digit} (p {r.probability:.2f})"
+             + (f"   answer so far: {r.answer_so_far}" if r.answer_so_far else "")]
+    focus = ", ".join(f"{label} {100 * w:.0f}%" for label, w in r.read_focus)
+    lines.append(f"read   ({_percent(r.read_split)}) focused on: {focus}")
+    if r.write_split:
+        lines.append(f"write  drew from: {_percent(r.write_split)}")
+    if r.memory_changes:
+        changes = ", ".join(f"slot {slot} (by {d:.2f})" for slot, d in r.memory_changes)
+        lines.append(f"memory changed most: {changes}; mean change per slot {r.mean_change:.2f}")
+    return lines
+
+
+def verdict(trace: Trace) -> str:
+    answer = "no digits" if trace.answer is None else str(trace.answer)
+    mark = "correct" if trace.correct else f"wrong, the answer is {trace.expected}"
+    return f"{trace.problem} = {answer}  ({mark})"
+
+
+def format_walkthrough(trace: Trace, top: int = 3) -> str:
+    """The whole run in words: a header, one block per step, and the verdict."""
+    lines = [f"{trace.problem}: {trace.steps} steps, one answer digit per step, "
+             "least significant first", ""]
+    for t in range(trace.steps):
+        body = format_step(step_report(trace, t, top))
+        lines.append(f"step {t}: {body[0]}")
+        lines += [f"        {line}" for line in body[1:]]
+    lines += ["", verdict(trace)]
+    return "\n".join(lines)

@@ -1,0 +1,257 @@
+"""The app's state without GL: editing memory with replay and undo, the timeline, the snapshot
+history ring buffer, the trainer it owns, and the panels on a bare imgui context."""
+import math
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from studio.controller import Controller, compact
+from studio.view import SceneSync
+from ttm.trace import STEP_NAMES, Trace
+from ttm.train import Snapshot, TrainConfig, Trainer
+from ttm_fixtures import long_trace, tiny_config, tiny_model
+from viz.scene import Scene
+
+PER_STEP = STEP_NAMES + ("prediction", "inputs", "attention")
+
+
+@pytest.fixture(scope="module")
+def trace():
+    return long_trace(tiny_model(seed=3), min_steps=5)
+
+
+def assert_same_trace(a: Trace, b: Trace) -> None:
+    assert sorted(a.tensors) == sorted(b.tensors)
+    for name in a.tensors:
+        assert torch.equal(a[name], b[name]), name
+
+
+def test_edit_changes_only_the_steps_after_it_and_undo_restores_exactly(trace):
+    c = Controller(trace)
+    t, slot, feature = 2, 3, 5
+    c.set_step(t)
+    c.select("memory.before", (slot, feature))    # the memory entering step t
+    assert c.memory_index("memory.before", c.selection.index) == (t, slot, feature)
+    assert c.edit_refusal() is None
+    old_value = float(trace["memory"][t, slot, feature])
+    c.edit_selected(old_value + 5.0)
+
+    new = c.trace
+    assert new is not trace and c.edited
+    for name in PER_STEP:                          # steps before t are untouched, bit for bit
+        assert torch.equal(new[name][:t], trace[name][:t]), name
+    assert torch.equal(new["memory"][:t], trace["memory"][:t])
+    diff = (new["memory"][t] != trace["memory"][t]).nonzero().tolist()
+    assert diff == [[slot, feature]]               # the entering memory differs in the edited cell only
+    assert new["memory"][t, slot, feature] == pytest.approx(old_value + 5.0)
+    assert not torch.equal(new["read.weights"][t], trace["read.weights"][t])  # step t re-ran
+    assert not torch.equal(new["memory"][t + 1], trace["memory"][t + 1])
+
+    # the view highlights what changed: in the entering memory only the edited cell
+    mask = c.changed_mask("memory.before")
+    assert mask.sum() == 1 and mask[slot, feature]
+    assert c.changed_mask("memory.after").any()
+    c.set_step(t - 1)
+    assert not c.changed_mask("read.weights").any()  # an earlier step did not change
+
+    c.undo()
+    assert not c.edited and c.trace is trace
+    assert_same_trace(c.trace, trace)
+    assert c.changed_mask("memory.before") is None
+
+
+def test_after_slab_edit_replays_from_the_next_step_and_reset_restores(trace):
+    c = Controller(trace)
+    c.set_step(1)
+    c.select("memory.after", (0, 0))               # the memory leaving step 1, entering step 2
+    c.edit_selected(4.0)
+    assert torch.equal(c.trace["read.weights"][:2], trace["read.weights"][:2])
+    assert c.edits[-1].step == 2
+    c.select("memory.before", (1, 1))
+    c.edit_selected(-4.0)
+    assert len(c.edits) == 2
+    c.reset_edits()
+    assert_same_trace(c.trace, trace)
+    assert c.edits == []
+
+
+def test_drag_edits_merge_into_one_undo_entry(trace):
+    c = Controller(trace)
+    c.select("memory.before", (2, 2))
+    for v in (0.5, 1.0, 1.5):
+        c.edit_selected(v, merge=True)
+    assert len(c.edits) == 1
+    assert c.edits[0].old == pytest.approx(float(trace["memory"][0, 2, 2]))
+    assert c.edits[0].new == 1.5
+    assert torch.equal(c.trace["memory"][0, 2, 2], torch.tensor(1.5))
+    c.undo()
+    assert_same_trace(c.trace, trace)
+
+
+def test_edit_refusals_are_explained(trace):
+    c = Controller(trace)
+    assert "select a memory cell" in c.edit_refusal()
+    c.set_step(c.steps - 1)
+    c.select("memory.after", (0, 0))               # memory after the last step feeds nothing
+    assert "no step" in c.edit_refusal()
+    with pytest.raises(ValueError, match="no step"):
+        c.edit_selected(1.0)
+    c.select("memory.before", (0, 0))
+    with pytest.raises(ValueError, match="finite"):
+        c.edit_selected(math.nan)
+    viewed = Controller(compact(trace))            # a history entry without its model
+    viewed.select("memory.before", (0, 0))
+    assert "weights were not kept" in viewed.edit_refusal()
+
+
+def test_timeline_steps_play_and_clamp(trace):
+    c = Controller(trace)
+    c.step_by(-3)
+    assert c.step == 0
+    c.set_step(10**6)
+    assert c.step == c.steps - 1
+    c.set_step(0)
+    c.speed = 2.0
+    c.toggle_play()
+    c.tick(1.0)                                    # two steps per second
+    assert c.step == 2
+    c.tick(0.5 * (c.steps - 1))                    # past the end it loops
+    assert c.step == 1
+    shown = c.view_tensors()
+    assert np.array_equal(shown["memory.before"], trace["memory"][1].numpy())
+    assert np.array_equal(shown["memory.after"], trace["memory"][2].numpy())
+    c.all_memory = True
+    assert np.array_equal(c.view_tensors()["memory"], trace["memory"].numpy())
+    assert shown["attention"].shape == (1,) + tuple(trace["attention"].shape[1:])
+
+
+def _snap(trace, step):
+    return Snapshot(step=step, examples=64 * step, metrics={"loss": 1.0 / step, "exact": 0.1},
+                    trace=trace, history=[])
+
+
+def test_history_is_a_bounded_ring_that_drops_old_models(trace):
+    c = Controller(history_size=5, keep_models=2)
+    for step in range(1, 9):
+        c.add_snapshot(_snap(trace, step))
+    assert [e.step for e in c.history] == [4, 5, 6, 7, 8]
+    assert [e.editable for e in c.history] == [False, False, False, True, True]
+    assert c.viewing == 4 and c.trace is trace     # following live: the newest
+    assert c.series.steps == list(range(1, 9))
+    c.show_snapshot(0)                              # scrub back: a compacted entry, float32 again
+    assert c.trace.model is None and c.trace["memory"].dtype == torch.float32
+    assert torch.allclose(c.trace["memory"], trace["memory"], atol=1e-2, rtol=1e-2)
+    c.follow_live = False
+    c.add_snapshot(_snap(trace, 9))                 # the ring moves under the entry on view
+    assert c.viewing is None or c.history[c.viewing].step == 5
+    c.toggle_history_play()
+    c.history_speed = 10
+    c.tick(1.0)
+    assert not c.history_playing and c.viewing == len(c.history) - 1
+
+
+def test_scene_sync_highlights_edits_and_keeps_colours_steady(trace):
+    c = Controller(trace)
+    scene = Scene()
+    sync = SceneSync(scene, c)
+    assert sync.update()
+    assert {"memory.before", "memory.after", "read.weights", "write.weights",
+            "attention"} <= set(scene.names)
+    memory_range = scene["memory.before"].value_range
+    assert scene["memory.after"].value_range == memory_range
+    c.set_step(3)
+    sync.update()
+    assert scene["memory.before"].value_range == memory_range   # one range for the whole trace
+    c.set_step(1)
+    c.select("memory.before", (4, 4))
+    sync.update()
+    assert scene.selection[0] == "memory.before"
+    c.edit_selected(3.0)
+    sync.update()
+    assert scene["memory.before"].highlight.sum() == 1
+    assert scene["memory.after"].highlight.sum() > 1
+    c.undo()
+    sync.update()
+    assert scene["memory.after"].highlight is None
+    c.all_memory = True
+    c.version += 1
+    sync.update()
+    assert "memory" in scene and "memory.before" not in scene
+
+
+@pytest.fixture
+def trainer(tmp_path):
+    cfg = TrainConfig(digits=1, batch_size=8, steps=None, device="cpu", out=str(tmp_path / "app.pt"),
+                      eval_every=5, eval_problems=16, snapshot_every_s=0.0, checkpoint_every_s=1e9,
+                      warmup_steps=5, sample_problem=(7, 8))
+    t = Trainer(cfg, tiny_config())
+    yield t
+    t.stop(10)
+
+
+def _wait_for(cond, seconds=20.0):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_controller_owns_the_trainer_polls_snapshots_and_saves_on_shutdown(trainer):
+    c = Controller(trainer=trainer, history_size=10)
+    trainer.start()
+    assert _wait_for(lambda: c.poll() > 0 or c.snapshots_received > 0)
+    assert c.trace is not None and c.trace.problem == "7 × 8"
+    c.set_problem(12, 3)
+    assert trainer.cfg.sample_problem == (12, 3) and c.trace.problem == "12 × 3"
+    with pytest.raises(ValueError, match="digits"):
+        c.set_problem(12345, 3)
+    c.toggle_training()
+    assert c.training_paused
+    c.toggle_training()
+    path = c.shutdown()
+    assert not trainer.alive and path == trainer.cfg.out
+    assert Trainer(TrainConfig(resume=path, device="cpu")).step == trainer.step
+
+
+def test_a_training_error_is_shown_not_lost(trainer):
+    def broken():
+        raise RuntimeError("loss exploded")
+    trainer.train_step = broken
+    c = Controller(trainer=trainer)
+    trainer.start()
+    assert _wait_for(lambda: c.training_error is not None)
+    assert "RuntimeError: loss exploded" in c.training_error
+
+
+def test_panels_draw_on_a_bare_imgui_context_at_any_size(trace):
+    imgui = pytest.importorskip("imgui")
+    from studio.panels import Panels, Perf, layout, walkthrough_panel
+    from viz.lod import LodSettings
+    c = Controller(trace)
+    sync = SceneSync(Scene(), c)
+    sync.update()
+    panels = Panels(c, sync, "runs/app.pt", lod=LodSettings(), on_frame=lambda: None,
+                    on_reset_camera=lambda: None)
+    ctx = imgui.create_context()
+    try:
+        io = imgui.get_io()
+        io.fonts.get_tex_data_as_rgba32()
+        c.select("memory.before", (1, 1))
+        for size in [(1280, 720), (0, 0), (1, 1), (150, 90), (7680, 4320)]:
+            io.display_size = size
+            imgui.new_frame()
+            panels.draw(size, Perf())
+            walkthrough_panel(c, layout(size)["inspector"])
+            imgui.render()
+            for r in layout(size).values():   # inside the window, off its border
+                assert r.w >= 0 and r.h >= 0
+                if size[0] > 100:
+                    assert r.x >= 1 and r.y >= 1 and r.x + r.w <= size[0] - 1 and r.y + r.h <= size[1] - 1
+    finally:
+        imgui.destroy_context(ctx)
+    assert panels.submit_problem("12 x 34") and c.trace.problem == "12 × 34"
+    assert not panels.submit_problem("12 x 3456") and "at most 3 digits" in panels.problem_error

@@ -1,0 +1,59 @@
+"""The benchmarks run end to end on a tiny model and write well-formed JSON lines."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_step_cost(tmp_path):
+    bench = load("step_cost")
+    lines = bench.main(["--tiny", "--steps", "1", "4", "16", "--batch", "2", "--repeats", "2",
+                        "--out", str(tmp_path / "s.jsonl"), "--png", str(tmp_path / "s.png")])
+    read = [json.loads(x) for x in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert read == json.loads(json.dumps(lines))
+    assert {r["model"] for r in read if "model" in r} == {"ttm", "transformer_kv"}
+    assert read[-1]["bench"] == "step_cost_crossover"
+    assert (tmp_path / "s.png").exists()
+
+
+def test_crossover_interpolates_and_extrapolates():
+    bench = load("step_cost")
+    assert bench.crossover([1, 2, 4], [2.0, 2.0, 2.0], [1.0, 1.5, 2.5])["step"] == 3.0
+    far = bench.crossover([1, 2, 4], [10.0, 10.0, 10.0], [1.0, 2.0, 4.0])
+    assert far["extrapolated"] and abs(far["step"] - 10.0) < 1e-9
+
+
+def test_cached_decoder_matches_full_causal_recompute():
+    import torch
+    from ttm.model import TTMConfig
+    bench = load("step_cost")
+    cfg = TTMConfig(dim=16, heads=2, layers=2, mlp_dim=32, dropout=0.0)
+    torch.manual_seed(0)
+    decoder = bench.CachedDecoder(cfg).eval()
+    x = torch.randn(1, 6, 16)
+    with torch.no_grad():
+        full = decoder(x, decoder.empty_cache(1, 6), 0)
+        cache = decoder.empty_cache(1, 6)
+        for pos in range(0, 6, 2):
+            stepped = decoder(x[:, pos : pos + 2], cache, pos)
+    torch.testing.assert_close(stepped, full)
+
+
+def test_train_throughput(tmp_path):
+    bench = load("train_throughput")
+    lines = bench.main(["--tiny", "--rounds", "1", "--block-steps", "2", "--warmup-steps", "1",
+                        "--modes", "cli", "--out", str(tmp_path / "t.jsonl")])
+    assert [r["loop"] for r in lines] == ["plain", "trainer_cli"]
+    assert all(r["examples_per_s"] > 0 for r in lines)

@@ -1,0 +1,170 @@
+"""Ablations: train each TTM variant on the same problems for the same budget, then evaluate all
+of them on the same held-out problems.
+
+    python -m ttm.ablate [--examples N] [--digits 2] [--seed 0] [--small]
+                         [--out docs/ablation.json] [--png docs/ablation.png]
+
+Every variant goes through the project's Trainer. The curriculum runs on a fixed schedule (each
+stage before the last gets 1 / (digits + 2) of the steps, the last stage the rest; no early
+advance), so every variant sees the identical sequence of training problems; only the
+architecture differs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import charts
+from .data import cells_up_to, random_pairs
+from .evaluate import evaluate
+from .metrics import table_mean, teacher_forced_loss
+from .model import TTMConfig
+from .train import ProgressBar, TrainConfig, Trainer
+
+# name -> TTMConfig fields that differ from the base config.
+VARIANTS = {
+    "ttm": {},                                  # mlp summarizer, summarize write (the paper's)
+    "memoryless": {"use_memory": False},
+    "erase_add": {"write_rule": "erase_add"},
+    "fifo": {"write_rule": "fifo"},
+    "query": {"summarizer": "query"},
+    "pool": {"summarizer": "pool"},
+}
+
+# --small: a quarter of the default width budget, so six variants fit in ~20 minutes on a busy
+# 2-core CPU. Same structure (memory, read, process, write); only sizes shrink.
+SMALL = dict(dim=64, memory_tokens=32, read_tokens=8, layers=2, heads=4, mlp_dim=256,
+             summarizer_hidden=32)
+
+
+def base_config(digits: int, small: bool) -> TTMConfig:
+    return TTMConfig(max_digits=max(digits, 1), **SMALL) if small else TTMConfig()
+
+
+def train_config(examples: int, digits: int, seed: int, batch_size: int, out: str,
+                 device: str) -> TrainConfig:
+    """A TrainConfig for a fixed budget whose curriculum schedule depends on the step alone."""
+    steps = max(digits, examples // batch_size)
+    # Early stages hold few distinct problems (1x1 has 100), so they get a short share.
+    stage_steps = max(1, steps // (digits + 2))
+    return TrainConfig(digits=digits, batch_size=batch_size, steps=steps, seed=seed, device=device,
+                       out=out, warmup_steps=max(1, min(300, steps // 10)), decay_steps=steps,
+                       eval_every=stage_steps, eval_problems=128,
+                       curriculum_threshold=float("inf"), max_stage_steps=stage_steps,
+                       checkpoint_every_s=float("inf"), snapshot_every_s=float("inf"))
+
+
+def run_variant(name: str, base: TTMConfig, cfg: TrainConfig, eval_digits: int, per_cell: int,
+                eval_seed: int, quiet: bool = False) -> dict:
+    model_config = replace(base, **VARIANTS[name])
+    trainer = Trainer(cfg, model_config)
+    start = time.monotonic()
+    trainer.run(progress=None if quiet else ProgressBar(cfg))
+    wall = time.monotonic() - start
+    if not quiet:
+        sys.stderr.write("\n")
+    model = trainer.model.eval()
+    table = evaluate(model, eval_digits, per_cell, eval_seed, label=f"{name} eval ")
+    held_out = random_pairs(np.random.default_rng([eval_seed, 0]), cells_up_to(eval_digits), 500)
+    return {"variant": name, "config": model_config.to_dict(),
+            "params": sum(p.numel() for p in model.parameters()), "steps": trainer.step,
+            "examples": trainer.examples, "wall_s": wall, "train_loss": trainer.metrics.get("loss"),
+            "eval_loss": teacher_forced_loss(model, held_out),
+            "cells": {f"{da}x{db}": exact for (da, db), (exact, _) in sorted(table.items())},
+            "token_accuracy": table_mean(table)[1], "exact_match": table_mean(table)[0]}
+
+
+def markdown(results: list[dict]) -> str:
+    cells = list(results[0]["cells"])
+    head = (["variant", "params", "examples", "wall time", "train loss", "eval loss"]
+            + [f"exact {c}" for c in cells] + ["exact overall", "token acc"])
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for r in results:
+        row = [r["variant"], f"{r['params']:,}", f"{r['examples']:,}", f"{r['wall_s']:.0f} s",
+               f"{r['train_loss']:.3f}" if r["train_loss"] is not None else "-",
+               f"{r['eval_loss']:.3f}"]
+        row += [f"{100 * r['cells'][c]:.1f}%" for c in cells]
+        row += [f"{100 * r['exact_match']:.1f}%", f"{100 * r['token_accuracy']:.1f}%"]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def bar_chart(results: list[dict], title: str):
+    cells = list(results[0]["cells"])
+    series = [(c, [r["cells"][c] for r in results]) for c in cells]
+    series.append(("overall", [r["exact_match"] for r in results]))
+    return charts.bar_chart(title, [r["variant"] for r in results], series)
+
+
+def run_ablation(variants, base: TTMConfig, examples: int, digits: int, seed: int,
+                 batch_size: int, per_cell: int, ckpt_dir: str, device: str = "auto",
+                 quiet: bool = False) -> list[dict]:
+    results = []
+    for name in variants:
+        cfg = train_config(examples, digits, seed, batch_size, str(Path(ckpt_dir) / f"{name}.pt"),
+                           device)
+        if not quiet:
+            print(f"== {name}: {cfg.steps} steps x {batch_size} = {cfg.steps * batch_size} "
+                  "examples", file=sys.stderr)
+        results.append(run_variant(name, base, cfg, digits, per_cell, eval_seed=seed + 1000,
+                                   quiet=quiet))
+    return results
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m ttm.ablate", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--examples", type=int, default=None,
+                   help="training examples per variant (default: 128000 with --small, else 12800; "
+                        "either takes ~3 minutes per variant on a busy 2-core CPU)")
+    p.add_argument("--digits", type=int, default=2, help="train and evaluate up to this many digits")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--per-cell", type=int, default=500, help="held-out problems per cell")
+    p.add_argument("--small", action="store_true", help=f"reduced model: {SMALL}")
+    p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (1 leaves room for other work on a small machine)")
+    p.add_argument("--ckpt-dir", default="runs/ablation", help="each variant's checkpoint")
+    p.add_argument("--out", default="docs/ablation.json")
+    p.add_argument("--png", default="docs/ablation.png")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> list[dict]:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    examples = args.examples or (128000 if args.small else 12800)
+    base = base_config(args.digits, args.small)
+    results = run_ablation(args.variants, base, examples, args.digits, args.seed, args.batch_size,
+                           args.per_cell, args.ckpt_dir, args.device)
+    machine = (f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, "
+               f"{args.threads} thread(s), device {args.device}")
+    size = f"small model {SMALL}" if args.small else "default TTMConfig"
+    print(f"Ablation: {size}, digits <= {args.digits}, {examples} examples per variant "
+          f"(batch {args.batch_size}), seed {args.seed}, fixed curriculum schedule; exact match "
+          f"on {args.per_cell} held-out problems per cell. Machine: {machine}.\n")
+    print(markdown(results))
+    record = {"digits": args.digits, "examples": examples, "batch_size": args.batch_size,
+              "seed": args.seed, "per_cell": args.per_cell, "small": args.small,
+              "base_config": asdict(base), "machine": machine, "results": results}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
+    if args.png:
+        bar_chart(results, f"EXACT MATCH % AFTER {examples} EXAMPLES, DIGITS <= {args.digits}"
+                  ).save(args.png)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""Exact match and token accuracy per (digits of a, digits of b), one digit beyond training.
+
+    python -m ttm.evaluate runs/ttm.pt [--max-digits 4] [--per-cell 1000] [--seed 1234]
+                                       [--json out.json] [--png out.png]
+
+Problems are fresh and seeded per cell (ttm.metrics.cell_table), so two checkpoints evaluated
+with the same seed see exactly the same problems.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import charts, checkpoint
+from .metrics import cell_table, format_table, table_mean, table_records
+
+
+class CellProgress:
+    """A one-line stderr progress bar over the cells of a table."""
+
+    def __init__(self, total: int, label: str = "", stream=sys.stderr):
+        self.total, self.label, self.stream = total, label, stream
+        self.done, self.start = 0, time.monotonic()
+
+    def __call__(self, cell, result) -> None:
+        self.done += 1
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / self.done * (self.total - self.done)
+        bar = ("#" * round(20 * self.done / self.total)).ljust(20)
+        self.stream.write(f"\r{self.label}[{bar}] {self.done}/{self.total} cells  "
+                          f"{cell[0]}x{cell[1]} exact {result[0]:.3f}  "
+                          f"{elapsed:.0f}s elapsed, {eta:.0f}s left ")
+        if self.done == self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def trained_digits(ckpt: dict) -> int | None:
+    """The digit count the checkpoint was trained up to, when its trainer state records it."""
+    train_config = (ckpt.get("trainer") or {}).get("train_config") or {}
+    return train_config.get("digits")
+
+
+def default_max_digits(ckpt: dict) -> int:
+    """One digit beyond the training range, capped at what the model accepts."""
+    limit = ckpt["config"]["max_digits"]
+    trained = trained_digits(ckpt)
+    return limit if trained is None else min(trained + 1, limit)
+
+
+def evaluate(model, max_digits: int, per_cell: int, seed: int, label: str = "") -> dict:
+    """{(da, db): (exact, token accuracy)} with a progress bar on stderr."""
+    with torch.no_grad():
+        return cell_table(model, max_digits, per_cell, seed,
+                          progress=CellProgress(max_digits**2, label))
+
+
+def report(table, trained: int | None) -> dict:
+    """JSON-ready summary: every cell, the overall mean, and in / beyond the training range."""
+    out = {"cells": table_records(table), "overall": dict(zip(("exact_match", "token_accuracy"),
+                                                              table_mean(table)))}
+    if trained is not None:
+        inside = [c for c in table if max(c) <= trained]
+        beyond = [c for c in table if max(c) > trained]
+        for name, cells in (("trained_range", inside), ("beyond_training", beyond)):
+            if cells:
+                out[name] = dict(zip(("exact_match", "token_accuracy"), table_mean(table, cells)))
+    return out
+
+
+def heatmap(table, title_suffix: str = ""):
+    """A Canvas with exact match and token accuracy heat maps side by side."""
+    n = max(max(c) for c in table)
+    grid = lambda which: np.array([[table[(da, db)][which] for db in range(1, n + 1)]  # noqa: E731
+                                   for da in range(1, n + 1)])
+    labels = list(range(1, n + 1))
+    return charts.heatmaps([(f"EXACT MATCH %{title_suffix}", grid(0), labels, labels),
+                            (f"TOKEN ACCURACY %{title_suffix}", grid(1), labels, labels)],
+                           row_title="DIGITS OF A", col_title="DIGITS OF B")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m ttm.evaluate", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("checkpoint")
+    p.add_argument("--max-digits", type=int, default=None,
+                   help="largest digit count per operand (default: trained digits + 1, capped "
+                        "at the model's max_digits)")
+    p.add_argument("--per-cell", type=int, default=1000, help="problems per cell")
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--json", default=None, help="write the table here as JSON")
+    p.add_argument("--png", default=None, help="write a heat map of the table here")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    ckpt = checkpoint.read(args.checkpoint)
+    model = checkpoint.load(args.checkpoint)
+    max_digits = args.max_digits or default_max_digits(ckpt)
+    if not 1 <= max_digits <= model.config.max_digits:
+        sys.exit(f"--max-digits {max_digits}: this model accepts 1 to {model.config.max_digits}")
+    trained = trained_digits(ckpt)
+    step = (ckpt.get("trainer") or {}).get("step")
+    print(f"{args.checkpoint}: step {step}, trained up to {trained} digits; evaluating 1x1 to "
+          f"{max_digits}x{max_digits}, {args.per_cell} problems per cell, seed {args.seed}",
+          file=sys.stderr)
+    table = evaluate(model, max_digits, args.per_cell, args.seed)
+    summary = report(table, trained)
+    print(f"Exact match (%), {args.per_cell} problems per cell, seed {args.seed}\n")
+    print(format_table(table, 0))
+    print("\nToken accuracy (%)\n")
+    print(format_table(table, 1))
+    print()
+    for name in ("overall", "trained_range", "beyond_training"):
+        if name in summary:
+            print(f"{name.replace('_', ' ')}: exact {100 * summary[name]['exact_match']:.1f}%, "
+                  f"token accuracy {100 * summary[name]['token_accuracy']:.1f}%")
+    result = {"checkpoint": str(args.checkpoint), "step": step, "trained_digits": trained,
+              "max_digits": max_digits, "per_cell": args.per_cell, "seed": args.seed, **summary}
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    if args.png:
+        heatmap(table).save(args.png)
+    return result
+
+
+if __name__ == "__main__":
+    main()
