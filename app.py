@@ -9,11 +9,16 @@ Training runs in a background thread (CUDA when present, else CPU) and publishes
 window draws memory, read/write weights and attention of a sample problem and the model's fx graph
 as voxels. Esc quits: the trainer stops and its checkpoint is written atomically to --out
 (runs/app.pt by default; the shipped model is never overwritten).
+
+Keys: space plays the trace, left/right arrows step, Home/End jump, Ctrl+Z undoes an edit; WASD
+Q/E fly, drag looks, middle or alt drag orbits, scroll zooms, F frames, R resets, F12 screenshot.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 
 SHIPPED = "models/ttm-multiply.pt"
@@ -96,37 +101,36 @@ def build_trainer(args):
 def main(argv=None) -> int:
     args = parse_args(argv)
     size = window_size(args.size)
-    from studio.shell import prepare
-    headless = prepare(args.headless)
+    if args.headless:
+        os.environ.pop("DISPLAY", None)   # viz.window reads it when imported: headless pyglet + EGL
     trainer = build_trainer(args)
 
-    from studio.client import TraceClient
+    from studio.client import TraceViewer
     from studio.controller import Controller
-    from studio.panels import Panels
-    from studio.shell import Shell
     from ttm.graph import extract
 
     controller = Controller(trainer=trainer, history_size=args.history)
     trainer.publish()                     # the first picture before the first training step
     controller.poll()
-    client = TraceClient(controller, graph=extract(trainer.model))
-    client.panels = Panels(controller, client.sync, checkpoint_out=args.out, device=str(trainer.device))
-    shell = Shell(client, size, caption="Token Turing Machine - training", headless=headless)
-    client.attach(shell)
+    viewer = TraceViewer(controller, graph=extract(trainer.model), size=size,
+                         caption="Token Turing Machine - training", checkpoint_out=args.out,
+                         device=str(trainer.device))
     trainer.start()
     try:
-        if args.frames is not None and args.wait_snapshots:
-            import time
+        if args.frames is None:
+            if args.screenshot:
+                viewer.save_screenshot(args.screenshot)
+            viewer.run()
+        else:
             deadline = time.monotonic() + 120
-            while controller.snapshots_received < args.wait_snapshots and time.monotonic() < deadline:
-                shell.run(frames=shell.frames + 1)
-        shell.run(frames=None if args.frames is None else shell.frames + args.frames,
-                  screenshot=args.screenshot)
+            while (controller.snapshots_received < args.wait_snapshots and not viewer.closed
+                   and time.monotonic() < deadline):
+                viewer.run_frames(1)
+            viewer.run_frames(args.frames, screenshot=args.screenshot)
     finally:
-        saved = controller.shutdown()
-        shell.close()
-    print(f"frames {shell.frames}, snapshots {controller.snapshots_received}, "
-          f"training step {trainer.step}, saved {saved or 'nothing'}")
+        viewer.close()                    # on_quit: the trainer stops and saves
+    print(f"frames {viewer.frames}, snapshots {controller.snapshots_received}, "
+          f"training step {trainer.step}, saved {viewer.saved or 'nothing'}")
     if controller.training_error:
         print(f"training stopped by an error: {controller.training_error}", file=sys.stderr)
     return 0

@@ -11,6 +11,7 @@ without a display (EGL).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 DEFAULT_CHECKPOINT = "models/ttm-multiply.pt"
@@ -98,6 +99,8 @@ def main(argv=None) -> int:
     problem = ask_problem(model.config.max_digits, args.problem)
     if problem is None:
         return 0
+    if args.headless:
+        os.environ.pop("DISPLAY", None)   # viz.window reads it when imported: headless pyglet + EGL
     from studio.demo_window import run
     return run(model, problem, args)
 

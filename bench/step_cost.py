@@ -11,8 +11,9 @@ Both take `tokens_per_step` new input tokens per step (default: the TTM's n, its
 
 Method: for each step t, build the state a step-t call sees (TTM: a (B, m, d) memory; baseline:
 a cache holding (t - 1) * tokens_per_step tokens per layer; the values do not change the cost,
-neither model has data-dependent control flow), then time that one call under torch.no_grad(), right after an untimed call of the same step
-(so caches are as warm as in a rollout, not cold from the previous point of the sweep).
+neither model has data-dependent control flow), then time that one call under torch.no_grad(),
+right after an untimed call of the same step (so caches are as warm as in a rollout, not cold
+from the previous point of the sweep).
 Repeats sweep all t in turn, so slow drifts in background load hit every t alike. The headline
 figure is the fastest repeat (the timeit convention: on a shared machine, slower repeats measure
 the other processes, and at batch 1 the times are bimodal with the scheduler's time slice); the
@@ -36,6 +37,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ttm import charts  # noqa: E402
+from ttm.ablate import SMALL  # noqa: E402
 from ttm.model import TTM, Block, TTMConfig  # noqa: E402
 
 
@@ -113,7 +115,7 @@ def crossover(steps: list[int], ttm_ms: list[float], base_ms: list[float]) -> di
             return {"step": t0 + (flat - b0) * (t1 - t0) / (b1 - b0), "extrapolated": False}
     if base_ms[0] > flat:
         return {"step": steps[0], "extrapolated": False, "note": "baseline slower from step 1"}
-    n, mt, mb = len(steps), sum(steps) / len(steps), sum(base_ms) / len(base_ms)
+    mt, mb = sum(steps) / len(steps), sum(base_ms) / len(base_ms)
     slope = sum((t - mt) * (b - mb) for t, b in zip(steps, base_ms)) / sum((t - mt) ** 2 for t in steps)
     if slope <= 0:
         return {"step": None, "extrapolated": True, "note": "baseline cost does not grow"}
@@ -132,15 +134,15 @@ def parse_args(argv=None):
     p.add_argument("--compile", action="store_true", help="also time a torch.compile'd TTM step")
     p.add_argument("--out", default="docs/step_cost.jsonl")
     p.add_argument("--png", default="docs/step_cost.png")
-    p.add_argument("--tiny", action="store_true", help="a tiny model (smoke tests)")
+    p.add_argument("--small", action="store_true",
+                   help="the ablation's reduced model (ttm.ablate.SMALL)")
     return p.parse_args(argv)
 
 
 def main(argv=None) -> list[dict]:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    cfg = (TTMConfig(dim=32, memory_tokens=8, read_tokens=4, layers=1, heads=2, mlp_dim=64,
-                     summarizer_hidden=16, max_digits=2) if args.tiny else TTMConfig())
+    cfg = TTMConfig(**SMALL) if args.small else TTMConfig()
     k = args.tokens_per_step or cfg.input_tokens
     machine = (f"{platform.machine()}, {os.cpu_count()} CPU cores, {args.threads} torch thread(s), "
                f"torch {torch.__version__}")

@@ -1,11 +1,19 @@
-"""What app.py and demo.py show in the Shell: a Scene kept in step with a Controller, picks
-turned into hover / selection, and the keys both share (space, arrows, Ctrl+Z)."""
+"""The window app.py and demo.py run in: a viz Viewer whose Scene is kept in step with a
+Controller, the panels around the scene (which is framed in the area they leave free), picks
+turned into hover / selection, and the keys both share (space, arrows, Home/End, Ctrl+Z).
+
+Import it after deciding on headless mode: viz.window reads DISPLAY when first imported.
+"""
 from __future__ import annotations
 
-from studio.controller import Controller, Selection
-from studio.panels import Panels, Perf, scene_viewport
-from studio.view import SceneSync, ViewOptions
-from viz.scene import Scene
+from viz.window import HEADLESS, Viewer  # first: it sets pyglet up before pyglet is imported
+
+from pyglet.window import key  # noqa: E402, I001
+
+from studio.controller import Controller, Selection  # noqa: E402
+from studio.panels import Panels, Perf, scene_viewport  # noqa: E402
+from studio.view import SceneSync, ViewOptions  # noqa: E402
+from viz.scene import Scene  # noqa: E402
 
 
 def graph_note(layout, voxel: int) -> str:
@@ -16,35 +24,30 @@ def graph_note(layout, voxel: int) -> str:
             f"{f' -> {tuple(shape)}' if shape else ''}, {tags['groups'][voxel]} stage")
 
 
-class TraceClient:
-    """The Shell's client (see studio.shell) for a Controller's trace."""
+class TraceViewer(Viewer):
+    """A Controller's trace in 3-D with the app's panels; `on_quit` stops the trainer (which saves)."""
 
-    def __init__(self, controller: Controller, graph=None, options: ViewOptions | None = None):
+    def __init__(self, controller: Controller, graph=None, options: ViewOptions | None = None,
+                 size: tuple[int, int] = (1280, 720), caption: str = "Token Turing Machine",
+                 **panel_options):
+        super().__init__(Scene(), int(size[0]), int(size[1]), caption=caption,
+                         visible=not HEADLESS, vsync=not HEADLESS)
         self.controller = controller
-        self.scene = Scene()
         self.sync = SceneSync(self.scene, controller, graph=graph, options=options)
-        self.shell = None            # set by attach()
-        self.panels: Panels | None = None
+        self.panels = Panels(controller, self.sync, on_frame=self.frame_all,
+                             on_reset_camera=self.reset_camera, lod=self.renderer.lod, **panel_options)
+        self.saved = None            # the checkpoint written when the window closed, if any
         self._framed = False
 
-    def attach(self, shell) -> None:
-        self.shell = shell
-        if self.panels is not None:
-            self.panels.on_frame = shell.frame_all
-            self.panels.on_reset_camera = shell.reset_camera
-            self.panels.lod = shell.renderer.lod
-
-    # -- the Shell's hooks -------------------------------------------------------------------
+    # -- the Viewer's hooks ------------------------------------------------------------------
     def update(self, dt: float) -> None:
         c = self.controller
         c.poll()
         c.tick(dt)
-        if self.sync.update() and self.sync.layouts_changed and self.shell is not None:
-            vp = self.shell._viewport()
-            if vp is not None:
-                self.scene.relayout(vp[2] / vp[3])
-            if not self._framed or self._moved_out():
-                self.shell.frame_all()
+        if self.sync.update() and self.sync.layouts_changed:
+            self.scene.relayout(self._aspect())
+            if not self._framed or self._untouched or self._moved_out():
+                self.frame_all()
                 self._framed = True
 
     def _moved_out(self) -> bool:
@@ -56,18 +59,18 @@ class TraceClient:
         centre = (box[0] + box[1]) / 2
         return float(((centre - cam.position) * cam.forward).sum()) <= 0
 
-    def scene_viewport(self, size):
-        return scene_viewport(size)
+    def scene_rect(self, width: int, height: int):
+        return scene_viewport((width, height))
 
-    def perf(self) -> Perf:
-        s = self.shell.renderer.stats
-        return Perf(fps=self.shell.fps, frame_ms=self.shell.frame_ms,
+    def draw_ui(self) -> None:
+        self.draw_labels()
+        self.panels.draw(self.get_size(), self.measured())
+
+    def measured(self) -> Perf:
+        s = self.renderer.stats
+        return Perf(fps=self.perf["fps"], frame_ms=self.perf["frame_ms"],
                     voxels=s.cubes + s.sprites + s.slab_voxels, cubes=s.cubes, sprites=s.sprites,
                     slab_voxels=s.slab_voxels, draw_calls=s.draw_calls, render_ms=s.cpu_ms)
-
-    def draw_ui(self, size) -> None:
-        if self.panels is not None:
-            self.panels.draw(size, self.perf())
 
     def _selection(self, pick) -> Selection | None:
         if pick is None:
@@ -84,20 +87,16 @@ class TraceClient:
         return Selection(pick.name, pick.index_in_tensor, pick.value)
 
     def on_hover(self, pick) -> None:
-        sel = self._selection(pick)
-        self.controller.hover = sel
-        self.scene.hover = (pick.name, pick.voxel) if pick else None
+        self.controller.hover = self._selection(pick)
 
-    def on_click(self, pick) -> None:
+    def on_select(self, pick) -> None:
         sel = self._selection(pick)
         if sel is None:
             self.controller.select(None)
         else:
             self.controller.select(sel.name, sel.index, sel.value, sel.note)
-            self.scene.selection = (pick.name, pick.voxel)
 
     def on_key(self, symbol, modifiers) -> bool:
-        from pyglet.window import key
         c = self.controller
         if symbol == key.SPACE:
             c.toggle_play()
@@ -114,3 +113,6 @@ class TraceClient:
         else:
             return False
         return True
+
+    def on_quit(self) -> None:
+        self.saved = self.controller.shutdown()

@@ -262,7 +262,7 @@ class Controller:
             raise ValueError("no model to run yet: wait for the first snapshot")
         model.check_operands(a, b)
         if self.trainer is not None:
-            self.trainer.cfg.sample_problem = (a, b)  # read by the trainer thread on its next publish
+            self.trainer.set_sample_problem(a, b)
         self._show(Trace.record(model, a, b))
         self.message = f"now tracing {a} × {b}"
 

@@ -1,15 +1,15 @@
 """demo.py's window: one trace, step by step, in the same 3-D view as the app (no training)."""
 from __future__ import annotations
 
-from studio.client import TraceClient
+from studio.client import HEADLESS, TraceViewer
 from studio.controller import Controller
-from studio.panels import MARGIN, Rect, layout, walkthrough_panel
-from studio.shell import Shell, prepare
+from studio.panels import Rect, layout, walkthrough_panel
 
 
-class DemoClient(TraceClient):
-    def draw_ui(self, size) -> None:
-        rects = layout(size)
+class DemoViewer(TraceViewer):
+    def draw_ui(self) -> None:
+        self.draw_labels()
+        rects = layout(self.get_size())
         right = rects["inspector"]
         walkthrough_panel(self.controller, Rect(right.x, right.y, right.w,
                                                 rects["view"].y + rects["view"].h - right.y))
@@ -19,23 +19,23 @@ class DemoClient(TraceClient):
 
 
 def run(model, problem, args) -> int:
-    headless = prepare(args.headless)
-    from studio.panels import Panels
     from ttm.graph import extract
 
     w, h = (int(v) for v in args.size.lower().split("x"))
     controller = Controller(model.trace(*problem))
     controller.set_step(args.step)
-    client = DemoClient(controller, graph=extract(model))
-    client.panels = Panels(controller, client.sync)
-    shell = Shell(client, (w, h), caption=f"Token Turing Machine - {problem[0]} × {problem[1]}",
-                  headless=headless)
-    client.attach(shell)
+    viewer = DemoViewer(controller, graph=extract(model), size=(w, h),
+                        caption=f"Token Turing Machine - {problem[0]} × {problem[1]}")
+    frames = args.frames if args.frames is not None else (3 if HEADLESS else None)
     try:
-        shell.run(frames=args.frames if args.frames is not None else (3 if headless else None),
-                  screenshot=args.screenshot)
+        if frames is None:
+            if args.screenshot:
+                viewer.save_screenshot(args.screenshot)
+            viewer.run()
+        else:
+            viewer.run_frames(frames, screenshot=args.screenshot)
     finally:
-        shell.close()
+        viewer.close()
     t = controller.trace
     print(f"{t.problem} = {t.answer} ({'correct' if t.correct else f'wrong, the answer is {t.expected}'})")
     return 0

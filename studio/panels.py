@@ -17,12 +17,16 @@ from studio.controller import Controller
 from studio.input_parse import InputError, parse_problem
 from studio.view import SceneSync
 from studio.walkthrough import format_step, step_report, verdict
+from viz import colormap
+from viz.mappers.graph import OPS
 
 MARGIN = 8
 SIDE_W = 318
 TIMELINE_H = 190
 PERF_H = 150
 GOOD, BAD, DIM, WARN = (0.45, 0.9, 0.45, 1.0), (1.0, 0.45, 0.4, 1.0), (0.6, 0.6, 0.6, 1.0), (1.0, 0.8, 0.3, 1.0)
+OP_NAMES = {"placeholder": "input", "get_attr": "parameter", "call_module": "module",
+            "call_function": "function", "call_method": "method", "output": "output"}
 FIXED = imgui.WINDOW_NO_MOVE | imgui.WINDOW_NO_RESIZE | imgui.WINDOW_NO_SAVED_SETTINGS | imgui.WINDOW_NO_COLLAPSE
 
 
@@ -57,12 +61,13 @@ def layout(size: tuple[int, int]) -> dict[str, Rect]:
 
 
 def scene_viewport(size: tuple[int, int]) -> tuple[int, int, int, int]:
-    """(x, y, w, h) from the top-left of the canvas area the panels leave free for the scene."""
+    """(x, y, w, h) from the top-left of the canvas area the panels leave free for the scene,
+    a margin away from them and from the window's border."""
     rects = layout(size)
-    x0 = rects["training"].x + rects["training"].w
-    x1 = rects["inspector"].x
-    y1 = rects["timeline"].y
-    return int(x0), 0, int(max(x1 - x0, 1)), int(max(y1, 1))
+    x0 = rects["training"].x + rects["training"].w + MARGIN
+    x1 = rects["inspector"].x - MARGIN
+    y1 = rects["timeline"].y - MARGIN
+    return int(x0), MARGIN, int(max(x1 - x0, 1)), int(max(y1 - MARGIN, 1))
 
 
 def _begin(name: str, rect: Rect) -> bool:
@@ -298,7 +303,6 @@ class Panels:
         imgui.end()
 
     def _problem_row(self) -> None:
-        c = self.controller
         imgui.push_item_width(110)
         entered, self.problem_text = imgui.input_text(
             "##problem", self.problem_text, 32, imgui.INPUT_TEXT_ENTER_RETURNS_TRUE)
@@ -360,13 +364,16 @@ class Panels:
         c, o = self.controller, self.sync.options
         if _begin("View", rect):
             dirty = False
-            for name in list(o.visible):
+            for k, name in enumerate(o.visible):     # two columns: the panel is short
+                if k % 2:
+                    imgui.same_line(rect.w / 2)
                 changed, o.visible[name] = imgui.checkbox(name, o.visible[name])
                 dirty |= changed
             changed, c.all_memory = imgui.checkbox("memory: every step (fly through)", c.all_memory)
             if changed:
                 c.version += 1
-            imgui.text_colored("colour range", *DIM)
+            self._graph_legend()
+            imgui.text_colored("colour range (auto: over the whole trace)", *DIM)
             for name in ("memory", "read.weights", "write.weights", "attention"):
                 current = self.sync.current_range(name)
                 if current is None:
@@ -377,11 +384,12 @@ class Panels:
                     o.manual_range.setdefault(name, current)
                     dirty = True
                 imgui.same_line()
+                imgui.text(f"{name.replace('.', ' ').replace('weights', 'w.'):9}")
+                imgui.same_line()
                 imgui.push_item_width(-1)
                 lo, hi = current
                 moved, (lo, hi) = imgui.drag_float2(f"##range{name}", lo, hi,
-                                                    max(hi - lo, 1e-3) / 200, 0.0, 0.0,
-                                                    f"{name.split('.')[0][:5]} %.3f")
+                                                    max(hi - lo, 1e-3) / 200, 0.0, 0.0, "%.3f")
                 imgui.pop_item_width()
                 if moved and hi > lo:
                     o.auto_range[name] = False
@@ -402,6 +410,18 @@ class Panels:
             if dirty:
                 self.sync.mark_dirty()
         imgui.end()
+
+
+    def _graph_legend(self) -> None:
+        """What the colours of the graph's nodes mean (op kinds, as viz.mappers.graph codes them)."""
+        group = self.sync.scene.groups.get("graph")
+        if group is None or not group.visible:
+            return
+        imgui.text_colored("graph nodes:", *DIM)
+        for k, op in enumerate(OPS):
+            if k % 3:
+                imgui.same_line()
+            imgui.text_colored(f"{OP_NAMES[op]:9}", *colormap.PALETTE[k % len(colormap.PALETTE)], 1.0)
 
 
 def walkthrough_panel(controller: Controller, rect: Rect) -> None:

@@ -2,7 +2,9 @@
 colour ranges steady over a trace, edit highlights, and the selection box. No GL here.
 
 Colour ranges are computed over the whole trace on view (not the one step), so scrubbing the
-timeline never rescales colours: a cell that looks brighter is larger.
+timeline never rescales colours: a cell that looks brighter is larger. Attention runs from 0 to
+its largest weight in the trace: with r keys a uniform row is 1/r everywhere, so on a fixed
+[0, 1] scale every tile would look the same dim colour.
 """
 from __future__ import annotations
 
@@ -31,8 +33,11 @@ class ViewOptions:
 
 
 def auto_range(trace, name: str, percentile: float) -> tuple[float, float]:
-    """Colour range of tensor `name` over the whole trace (diverging: symmetric around 0)."""
+    """Colour range of tensor `name` over the whole trace (diverging: symmetric around 0).
+    Attention keeps its peaks (they are what it is about): [0, max], not a percentile."""
     data = trace[name].detach().float().abs().numpy().reshape(-1)
+    if name == "attention":
+        return (0.0, max(float(data.max()) if data.size else 1.0, 1e-6))
     top = float(np.percentile(data, percentile)) if data.size else 1.0
     if name == "memory":
         top = max(top, 1e-6)
@@ -77,15 +82,9 @@ class SceneSync:
             self._set(name, array)
         if self.graph is not None and "graph" not in self.scene:
             self.scene.set_layout(map_tensor("graph", self.graph))
-        # The optional group is added only while shown: a hidden group would still take its place.
-        if self.options.visible.get("embedding.pca") and c.trace is not None:
-            if "embedding.pca" not in self.scene or self._embedding is not c.trace["embedding"]:
-                self._embedding = c.trace["embedding"]
-                self.scene.set_layout(map_tensor("embedding.pca", self._embedding,
-                                                 labels=list(tok.SYMBOLS)))
-        elif "embedding.pca" in self.scene:
-            self.scene.remove("embedding.pca")
-            self.scene.relayout()
+        if c.trace is not None and self._embedding is not c.trace["embedding"]:
+            self._embedding = c.trace["embedding"]
+            self.scene.set_layout(map_tensor("embedding.pca", self._embedding, labels=list(tok.SYMBOLS)))
         self.apply_options()
         self._sync_selection()
         after = {g.name: (g.layout.extent.tolist(), g.placement) for g in self.scene}
@@ -94,6 +93,7 @@ class SceneSync:
         return True
 
     def _set(self, name: str, array: np.ndarray) -> None:
+        label = self.label(name, array.shape)
         group = self.scene.groups.get(name)
         same = (group is not None and group.layout.pooled is None
                 and group.layout.tags.get("shape") == array.shape)
@@ -106,9 +106,10 @@ class SceneSync:
             layout = map_tensor(name, array, **options)
             layout.tags["shape"] = array.shape
             layout.tags["mapped_label"] = layout.label
+            layout.label = label           # before placement, which makes room for it
             self.scene.set_layout(layout)
         group = self.scene[name]
-        group.layout.label = self.label(name, group.layout.tags["mapped_label"])
+        group.layout.label = label
         mask = self.controller.changed_mask(name)
         if mask is None or group.layout.pooled is not None:
             if group.highlight is not None:
@@ -116,27 +117,28 @@ class SceneSync:
         else:
             self.scene.set_highlight(name, mask)
 
-    def label(self, name: str, mapped: str) -> str:
+    def label(self, name: str, shape: tuple[int, ...]) -> str:
         """A short label with the step it shows (the view holds one step at a time); the mapper's
         long label (axes, segments) is in the layout's tags for the inspector."""
         c = self.controller
-        shape = "x".join(str(n) for n in self.scene[name].layout.tags["shape"])
+        dims = "x".join(str(n) for n in shape)
         if name == "memory":
-            return f"memory, every step [{shape}]"
+            return f"memory, every step [{dims}]"
         if name == "memory.before":
-            return f"memory entering step {c.step} [{shape}]"
+            return f"memory entering step {c.step} [{dims}]"
         if name == "memory.after":
-            return f"memory after step {c.step} [{shape}]"
-        short = {"read.weights": "read weights", "write.weights": "write weights",
-                 "attention": "attention (layers x heads)"}.get(name, name)
-        return f"{short} [{shape}]"
+            return f"memory after step {c.step} [{dims}]"
+        if name == "attention" and len(shape) == 5:   # [1 step, layers, heads, r, r]
+            return f"attention [{shape[1]} layers x {shape[2]} heads]"
+        short = {"read.weights": "read weights", "write.weights": "write weights"}.get(name, name)
+        return f"{short} [{dims}]"
 
     def apply_options(self) -> None:
         o = self.options
         for group in self.scene:
             name = group.name
             key = "memory" if name.startswith("memory") else name  # one switch, one scale for memory
-            group.visible = o.visible.get(key, True)
+            self.scene.set_visible(name, o.visible.get(key, True))   # hidden groups take no room
             if key not in self._ranges:
                 continue
             wanted = self._ranges[key] if o.auto_range.get(key, True) else o.manual_range.get(
@@ -156,11 +158,13 @@ class SceneSync:
         self.scene.selection = self.voxel_of(sel.name, sel.index) if sel else None
 
     def voxel_of(self, name: str, index) -> tuple[str, int] | None:
+        """The voxel that shows `index` of tensor `name` (a pooled block's index for pooled groups,
+        the node number for the graph), or None when no voxel does."""
         group = self.scene.groups.get(name)
-        if group is None or group.layout.pooled is not None:
+        if group is None:
             return None
-        shape = group.layout.tags.get("shape")
-        if shape is None or len(index) != len(shape) or any(
-                not 0 <= i < n for i, n in zip(index, shape)):
+        indices = group.layout.indices
+        if len(index) != indices.shape[1]:
             return None
-        return name, int(np.ravel_multi_index(tuple(index), shape))
+        hits = np.flatnonzero((indices == np.asarray(index, np.int64)).all(axis=1))
+        return (name, int(hits[0])) if len(hits) else None

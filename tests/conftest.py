@@ -2,10 +2,11 @@ import pytest
 import torch
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True, scope="session")
 def one_torch_thread():
     """Tiny models on a shared CPU: extra intra-op threads only contend (and spin) with the other
-    processes on the machine, which makes small tests many times slower."""
+    processes on the machine, which makes small tests many times slower (a 3 s test took 176 s
+    next to a training run). One thread also keeps results independent of the core count."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

@@ -2,17 +2,14 @@
 import json
 import math
 
-import pytest
 
 from ttm import png
 from ttm.ablate import VARIANTS, bar_chart, main as ablate_main, markdown, run_ablation, train_config
-from ttm.model import TTMConfig
+from ttm_fixtures import tiny_config
 from ttm.train import Trainer
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-TINY = TTMConfig(dim=32, memory_tokens=8, read_tokens=4, layers=1, heads=2, mlp_dim=64,
-                 summarizer_hidden=16, max_digits=2)
+TINY = tiny_config(layers=1, max_digits=2)
 
 
 def test_fixed_schedule():
@@ -25,7 +22,7 @@ def test_variants_see_the_same_problems(tmp_path):
     states = []
     for name in ("ttm", "memoryless", "fifo"):
         cfg = train_config(64, 2, 3, 8, str(tmp_path / f"{name}.pt"), "cpu")
-        trainer = Trainer(cfg, TTMConfig(**{**TINY.to_dict(), **VARIANTS[name]}))
+        trainer = Trainer(cfg, tiny_config(layers=1, max_digits=2, **VARIANTS[name]))
         trainer.run()
         states.append((trainer.rng.bit_generator.state, trainer.curriculum.stage, trainer.examples))
     assert states[0] == states[1] == states[2]

@@ -181,6 +181,24 @@ def test_scene_sync_highlights_edits_and_keeps_colours_steady(trace):
     assert "memory" in scene and "memory.before" not in scene
 
 
+def test_scene_sync_ranges_and_hidden_groups_take_no_room(trace):
+    from viz.placement import place
+    c = Controller(trace)
+    scene = Scene()
+    sync = SceneSync(scene, c)
+    sync.update()
+    top = float(trace["attention"].max())
+    assert scene["attention"].value_range == pytest.approx((0.0, top))   # its peaks, not [0, 1]
+    assert not scene["embedding.pca"].visible                           # present but hidden ...
+    shown = [g for g in scene if g.visible]
+    for g, p in zip(shown, place([g.layout for g in shown], scene.aspect)):   # ... and takes no room
+        np.testing.assert_allclose(g.placement.origin, p.origin)
+    sync.options.visible["embedding.pca"] = True
+    sync.mark_dirty()
+    sync.update()
+    assert scene["embedding.pca"].visible and sync.layouts_changed
+
+
 @pytest.fixture
 def trainer(tmp_path):
     cfg = TrainConfig(digits=1, batch_size=8, steps=None, device="cpu", out=str(tmp_path / "app.pt"),

@@ -75,30 +75,27 @@ def test_demo_window_headless_screenshot(tmp_path):
     _check_screenshot(shot, (640, 400))
 
 
-def test_window_survives_tiny_zero_and_huge_resizes(tmp_path):
+def test_window_survives_tiny_zero_and_huge_resizes_and_quits_on_escape(tmp_path):
     ckpt = tmp_path / "tiny.pt"
     save(tiny_model(seed=1), ckpt)
     script = f"""
-import sys
-sys.argv = ["demo.py"]
-from studio.shell import prepare, Shell
-prepare(True)
-from studio.client import TraceClient
+from studio.client import TraceViewer
+from pyglet.window import key
 from studio.controller import Controller
-from studio.panels import Panels
 from ttm import load
 model = load({str(ckpt)!r})
-c = Controller(model.trace(3, 4))
-client = TraceClient(c)
-client.panels = Panels(c, client.sync)
-shell = Shell(client, (320, 200), headless=True)
-client.attach(shell)
+v = TraceViewer(Controller(model.trace(3, 4)), size=(320, 200))
+quits = []
+v.on_quit = lambda: quits.append(v.frames)
 for w, h in [(1, 1), (0, 0), (0, 300), (5000, 3000), (3, 2000), (320, 200)]:
-    shell.window.set_size(max(w, 1), max(h, 1))
-    shell._on_resize(w, h)
-    shell.run(frames=shell.frames + 2)
-shell.close()
-print("ok", shell.frames)
+    v.get_framebuffer_size = v.get_size = lambda size=(w, h): size   # headless surfaces keep their size
+    v.dispatch_event("on_resize", w, h)
+    v.run_frames(2)
+del v.get_framebuffer_size, v.get_size
+v.dispatch_event("on_key_press", key.ESCAPE, 0)
+v.run_frames(5)                                   # stops at once: the window is closing
+v.close()
+print("ok", v.frames, quits)
 """
     r = _run(["-c", script])
-    assert r.returncode == 0 and "ok 12" in r.stdout, r.stderr[-3000:]
+    assert r.returncode == 0 and "ok 8 [8]" in r.stdout, (r.stdout, r.stderr[-3000:])

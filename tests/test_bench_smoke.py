@@ -1,11 +1,9 @@
-"""The benchmarks run end to end on a tiny model and write well-formed JSON lines."""
+"""The benchmarks run end to end on the small model and write well-formed JSON lines."""
 import importlib.util
 import json
 from pathlib import Path
 
-import pytest
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,7 +17,7 @@ def load(name):
 
 def test_step_cost(tmp_path):
     bench = load("step_cost")
-    lines = bench.main(["--tiny", "--steps", "1", "4", "16", "--batch", "2", "--repeats", "2",
+    lines = bench.main(["--small", "--steps", "1", "4", "16", "--batch", "2", "--repeats", "2",
                         "--out", str(tmp_path / "s.jsonl"), "--png", str(tmp_path / "s.png")])
     read = [json.loads(x) for x in (tmp_path / "s.jsonl").read_text().splitlines()]
     assert read == json.loads(json.dumps(lines))
@@ -53,7 +51,7 @@ def test_cached_decoder_matches_full_causal_recompute():
 
 def test_train_throughput(tmp_path):
     bench = load("train_throughput")
-    lines = bench.main(["--tiny", "--rounds", "1", "--block-steps", "2", "--warmup-steps", "1",
+    lines = bench.main(["--small", "--rounds", "1", "--block-steps", "2", "--warmup-steps", "1",
                         "--modes", "cli", "--out", str(tmp_path / "t.jsonl")])
     assert [r["loop"] for r in lines] == ["plain", "trainer_cli"]
     assert all(r["examples_per_s"] > 0 for r in lines)

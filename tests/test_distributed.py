@@ -10,11 +10,10 @@ import torch
 import torch.multiprocessing as mp
 
 from ttm import checkpoint
-from ttm.model import TTMConfig
+from ttm_fixtures import tiny_config
 from ttm.train import TrainConfig, Trainer
 
-TINY = TTMConfig(dim=32, memory_tokens=8, read_tokens=4, layers=1, heads=2, mlp_dim=64,
-                 summarizer_hidden=16, max_digits=2, dropout=0.0)
+TINY = tiny_config(layers=1, max_digits=2, dropout=0.0)
 STEPS = 24
 ROOT = Path(__file__).resolve().parents[1]
 

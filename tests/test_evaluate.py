@@ -8,13 +8,12 @@ import torch
 from ttm import charts, png, save, tokens as tok
 from ttm.evaluate import default_max_digits, main as evaluate_main
 from ttm.metrics import cell_table, table_mean, table_records
-from ttm.model import TTM, TTMConfig
+from ttm.model import TTM
+from ttm_fixtures import tiny_config
 from ttm.raster import FONT, Canvas, text_size
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-TINY = TTMConfig(dim=32, memory_tokens=8, read_tokens=4, layers=1, heads=2, mlp_dim=64,
-                 summarizer_hidden=16, max_digits=3)
+TINY = tiny_config(layers=1, max_digits=3)
 
 
 class Oracle:

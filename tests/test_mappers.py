@@ -8,7 +8,7 @@ import torch
 from viz.mappers import map_tensor, pca_layout
 from viz.mappers.attention import AttentionMapper
 from viz.mappers.generic import STEP_PITCH, GenericMapper, grid_positions
-from viz.mappers.graph import OPS, GraphMapper
+from viz.mappers.graph import ASPECT, GROUPS, OPS, PITCH, GraphMapper
 from viz.mappers.memory import MemoryMapper
 
 
@@ -222,3 +222,45 @@ def test_graph_errors():
         GraphMapper().map("graph", Graph([]))
     with pytest.raises(ValueError, match="group"):
         GraphMapper().map("graph", Graph([Node("a", "placeholder", "a", group="middle")]))
+
+
+def chain_graph(n: int, width: int = 1):
+    """`n` steps of `width` parallel nodes each, read -> process -> write thirds, like a model's."""
+    nodes, last = [Node("in", "placeholder", "in", group="read")], ["in"]
+    for step in range(n):
+        group = GROUPS[min(3 * step // n, 2)]
+        names = [f"n{step}_{k}" for k in range(width)]
+        nodes += [Node(name, "call_function", "f", tuple(last), group=group) for name in names]
+        last = names
+    return Graph(nodes + [Node("out", "output", "output", tuple(last))])
+
+
+@pytest.mark.parametrize("n, width", [(200, 1), (120, 3), (40, 2)])
+def test_long_graphs_wrap_into_a_readable_block(n, width):
+    layout = GraphMapper().map("graph", chain_graph(n, width))
+    pos = layout.positions
+    gaps = np.linalg.norm(pos[:, None] - pos[None], axis=-1) + np.eye(len(pos)) * 1e9
+    assert gaps.min() >= min(PITCH) - 1e-6                        # no two nodes touch
+    w, h = np.ptp(pos[:, :2], axis=0) + 1
+    assert ASPECT / 2 <= w / h <= ASPECT * 2                      # a block, not a strip
+    for a, b in layout.edges:                                     # the snake keeps chains short
+        if layout.tags["groups"][a] == layout.tags["groups"][b]:
+            assert abs(pos[a, 0] - pos[b, 0]) <= PITCH[0] + 1e-6
+
+
+def test_graph_bands_and_late_used_values():
+    layout = GraphMapper().map("graph", chain_graph(200))
+    groups, pos = np.array(layout.tags["groups"]), layout.positions
+    rows = np.round(pos[:, 1] / PITCH[1]).astype(int)
+    for g in ("read", "process", "write"):
+        assert len(set(pos[groups == g, 2])) == 1                  # one plane per group
+    for a in ("read", "process", "write"):                         # bands never share a line
+        for b in ("read", "process", "write"):
+            if a != b:
+                assert not set(rows[groups == a]) & set(rows[groups == b])
+    # a value made first but used last sits next to its consumer, not across the network
+    graph = Graph([Node("a", "placeholder", "a"), Node("b", "call_function", "f", ("a",)),
+                   Node("c", "call_function", "g", ("b",)), Node("p", "get_attr", "p"),
+                   Node("d", "call_function", "h", ("c", "p"))])
+    layout = GraphMapper().map("graph", graph)
+    assert layout.positions[3, 0] == layout.positions[2, 0]        # p at c's depth, right before d

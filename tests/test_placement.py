@@ -6,7 +6,9 @@ import pytest
 
 from viz.mappers import map_tensor
 from viz.mappers.generic import GenericMapper
-from viz.placement import MAX_RATIO, place
+from viz.labels import fit_labels
+from viz.placement import CHAR_WIDTH, MAX_RATIO, place
+from viz.scene import Scene
 
 
 def layouts():
@@ -85,3 +87,48 @@ def test_edge_cases():
     np.testing.assert_allclose(single.bbox_max - single.bbox_min, [1, 1, 1])
     with pytest.raises(ValueError, match="aspect"):
         place(layouts(), 0.0)
+
+
+@pytest.mark.parametrize("aspect", [0.6, 16 / 9, 4.0])
+def test_labels_have_room_above_and_beside_their_group(aspect):
+    groups = layouts()
+    for g in groups:
+        g.label = f"{g.name} [a label longer than most groups are wide]"
+    placed = place(groups, aspect)
+    for g, p in zip(groups, placed):
+        text_lo = p.label_anchor[:2]
+        text_hi = text_lo + [CHAR_WIDTH * p.label_height * len(g.label), p.label_height]
+        assert text_lo[1] >= p.bbox_max[1]
+        for h, q in zip(groups, placed):   # the text box runs into no group, nor another's text
+            if q is p:
+                continue
+            q_text_lo = q.label_anchor[:2]
+            q_text_hi = q_text_lo + [CHAR_WIDTH * q.label_height * len(h.label), q.label_height]
+            for lo, hi in ((q.bbox_min[:2], q.bbox_max[:2]), (q_text_lo, q_text_hi)):
+                assert not (np.all(text_lo < hi) and np.all(lo < text_hi)), (g.name, q.name)
+
+
+def test_hidden_groups_take_no_room():
+    scene = Scene(aspect=1.0)
+    for g in layouts():
+        scene.set_layout(g)
+    everything = scene.bbox()
+    scene.set_visible("memory", False)
+    shown = [g for g in scene if g.visible]
+    for g, p in zip(shown, place([g.layout for g in shown], 1.0)):
+        np.testing.assert_allclose(g.placement.origin, p.origin)
+    assert np.prod((scene.bbox()[1] - scene.bbox()[0])[:2]) < np.prod((everything[1] - everything[0])[:2])
+    scene.set_visible("memory", True)
+    np.testing.assert_allclose(scene.bbox()[0], everything[0])
+
+
+def test_labels_seen_from_afar_are_cut_where_the_next_begins():
+    width = lambda text: 7.0 * len(text)  # noqa: E731  (a monospace font, 7 px a character)
+    labels = [("memory entering step 2", 0.0, 10.0), ("read weights [16x106]", 60.0, 12.0),
+              ("graph", 0.0, 40.0), ("attention", 200.0, 10.0)]
+    fitted = fit_labels(labels, width, 13.0, right=250.0)
+    assert fitted[0] == ("memo...", 0.0, 10.0)             # cut before "read weights" on its line
+    assert fitted[1][0].endswith("...") and width(fitted[1][0]) <= 200 - 60 - 6
+    assert fitted[2] == ("graph", 0.0, 40.0)               # alone on its line: whole
+    assert fitted[3][0] == "att..."                        # cut at the right edge
+    assert fit_labels([("x", 0.0, 0.0), ("y", 1.0, 0.0)], width, 13.0, 100.0) == [("y", 1.0, 0.0)]   # no room: dropped

@@ -278,6 +278,25 @@ def test_edges_selection_labels_and_empty_sizes(gl):
     assert renderer.project_labels(scene, (0, 0)) == []
 
 
+def test_a_viewport_keeps_the_scene_centred_in_its_rectangle(gl):
+    scene = Scene(aspect=1.0)
+    scene.set_layout(make_layout("a", sheet(3, 3), np.ones(9)))
+    front_view(scene, 8.0)
+    renderer = setup(gl, scene)
+    fbo = gl.simple_framebuffer((W, H))
+    fbo.use()
+    vp = (40, 10, 30, 30)                               # x, y, w, h from the top-left
+    renderer.render(scene, (W, H), viewport=vp)
+    img = np.frombuffer(fbo.read(components=3), np.uint8).reshape(H, W, 3)[::-1]
+    (y0, x0), (y1, x1) = np.argwhere(img.sum(-1) > 0).min(0), np.argwhere(img.sum(-1) > 0).max(0)
+    assert 40 <= x0 and x1 < 70 and 10 <= y0 and y1 < 40   # nothing outside the rectangle ...
+    assert abs((x0 + x1) / 2 - 54.5) <= 1 and abs((y0 + y1) / 2 - 24.5) <= 1   # ... centred in it
+    [(_, x, y)] = renderer.project_labels(scene, (W, H), viewport=vp)
+    assert 40 <= x < 70 and 10 <= y < 40
+    for obj in (*fbo.color_attachments, fbo.depth_attachment, fbo):
+        obj.release()
+
+
 def test_lod_plan_without_gl():
     """Chunking and the per-chunk choice are pure numpy: near cubes, small slabs, budgets, culling."""
     pos = sheet(200, 100).astype(np.float32)
@@ -345,6 +364,15 @@ def window_scenario(out_dir: str) -> None:
     v.screenshot_dir = Path(out_dir)
     send("on_key_press", key.F12, 0)
     v.run_frames(1)
+    v.scene_rect = lambda w, h: (w / 2, 0, w / 2, h)       # panels on the left: the scene right
+    v.frame_all()
+    v.run_frames(1)
+    send("on_mouse_motion", 120, 60, 1, 1)                 # the middle of the right half
+    v.run_frames(1)
+    assert v.hover is not None and v.hover.voxel == 17, v.hover   # the sheet's centre voxel
+    send("on_mouse_motion", 40, 60, 1, 1)
+    v.run_frames(1)
+    assert v.hover is None
     for size in [(1, 1), (0, 0), (0, 120), (3000, 2000), (160, 120)]:   # zero, tiny, huge: no crash
         v.get_framebuffer_size = lambda size=size: size    # headless surfaces never really resize
         v.get_size = v.get_framebuffer_size

@@ -13,6 +13,7 @@ import argparse
 import copy
 import math
 import queue
+import signal
 import sys
 import threading
 import time
@@ -218,6 +219,12 @@ class Trainer:
             if self.dist.main:
                 self.save()
 
+    def set_sample_problem(self, a: int, b: int) -> None:
+        """Trace a × b in future snapshots. Safe from any thread: one tuple assignment, read once
+        per publish."""
+        self.model.check_operands(a, b)
+        self.cfg.sample_problem = (a, b)
+
     def publish(self) -> Snapshot:
         """Put a snapshot in the bounded queue, dropping the oldest when the reader lags."""
         frozen = copy.deepcopy(self.model).to("cpu").eval()
@@ -316,6 +323,9 @@ def parse_args(argv=None) -> TrainConfig:
 def main(argv=None) -> None:
     cfg = parse_args(argv)
     trainer = Trainer(cfg)
+    # `kill` (SIGTERM) ends a background run like Ctrl-C does: the loop exits and saves its
+    # checkpoint. Shells start background jobs with SIGINT ignored, so SIGTERM is the way to stop one.
+    signal.signal(signal.SIGTERM, lambda *_: trainer.stop(timeout=0))
     world = f" x {trainer.dist.world_size} processes" if trainer.dist.enabled else ""
     if trainer.dist.main:
         print(f"training on {trainer.device}{world}, from step {trainer.step}, "

@@ -6,6 +6,11 @@ shelf as tall as its tallest group and groups ``gap`` apart. The shelf width is 
 widths at which a shelf breaks differently, whose packed rectangle has the aspect ratio closest to
 the window's: wide windows get more groups per shelf. Front faces all sit at z = 0.
 
+Labels: each group keeps a band above it for its label, and is given at least the label's width,
+so labels of neighbours never collide at the framed view. Text has no world size, so its height
+``label_height`` is set to LABEL_TEXT of the canvas height: what a 13 px label measures when the
+framed canvas is a few hundred pixels high (viz.labels shortens labels seen from farther away).
+
 Scale: a group whose larger footprint side exceeds MAX_RATIO times the median group's is shrunk
 (uniformly, as ``scale``) down to that size, so one huge tensor does not make the others specks.
 World position of a voxel: ``origin + scale * local_position``.
@@ -22,6 +27,9 @@ from viz.voxels import VoxelLayout
 
 ORDER = ("memory", "read", "process", "attention", "write", "embedding", "graph")
 MAX_RATIO = 4.0
+LABEL_TEXT = 0.032   # label text height / canvas height: 14 px when the canvas fills ~500 px
+CHAR_WIDTH = 0.55    # width of one label character / text height (imgui's default font: 7 / 13)
+LABEL_BAND = 1.5     # height of the band above a group / text height
 
 
 @dataclass
@@ -32,6 +40,7 @@ class Placement:
     bbox_min: np.ndarray      # (3,) world box around every voxel cube of the group
     bbox_max: np.ndarray
     label_anchor: np.ndarray  # (3,) world point just above the group's top-left front corner
+    label_height: float = 0.0  # world height of the text standing on the anchor
 
 
 def _rank(name: str) -> int:
@@ -75,20 +84,30 @@ def place(layouts: list[VoxelLayout], aspect: float, gap: float = 4.0) -> list[P
     sides = [float(max(hi[:2] - lo[:2])) for lo, hi in boxes]
     limit = MAX_RATIO * float(np.median(sides))
     scales = [min(1.0, limit / side) for side in sides]
-    sizes = [tuple((hi[:2] - lo[:2]) * s) for (lo, hi), s in zip(boxes, scales)]
-
+    boxes_2d = [tuple((hi[:2] - lo[:2]) * s) for (lo, hi), s in zip(boxes, scales)]
     order = sorted(range(len(layouts)), key=lambda i: _rank(layouts[i].name))  # stable
-    ordered = [sizes[i] for i in order]
-    # Every shelf width at which the breaks change is the total width of some run of items
-    # (O(n^2) candidates, each packed in O(n): instant for the tens of groups a model has).
-    candidates = {sum(w for w, _ in ordered[a:b]) + gap * (b - a - 1)
-                  for a in range(len(ordered)) for b in range(a + 1, len(ordered) + 1)}
 
-    def misfit(width: float) -> float:
-        w, h = _extent(ordered, _shelves(ordered, width, gap), gap)
-        return abs(math.log(w / h / aspect))
+    def pack(text: float):
+        """(text, gap, footprints in packing order, shelves, canvas height) for a text height."""
+        room = max(gap, text)
+        sizes = [(max(w, CHAR_WIDTH * text * len(layouts[i].label)), h + LABEL_BAND * text)
+                 for i, (w, h) in ((i, boxes_2d[i]) for i in order)]
+        # Every shelf width at which the breaks change is the total width of some run of items
+        # (O(n^2) candidates, each packed in O(n): instant for the tens of groups a model has).
+        candidates = {sum(w for w, _ in sizes[a:b]) + room * (b - a - 1)
+                      for a in range(len(sizes)) for b in range(a + 1, len(sizes) + 1)}
 
-    shelves = _shelves(ordered, min(sorted(candidates), key=misfit), gap)
+        def misfit(width: float) -> float:
+            w, h = _extent(sizes, _shelves(sizes, width, room), room)
+            return abs(math.log(w / h / aspect))
+
+        shelves = _shelves(sizes, min(sorted(candidates), key=misfit), room)
+        return text, room, sizes, shelves, _extent(sizes, shelves, room)[1]
+
+    # The text height is a share of the canvas height, which the label room itself changes: start
+    # from the canvas the groups alone would make, then pack once more with what that gives.
+    text = LABEL_TEXT * pack(0.0)[4]
+    text, gap, ordered, shelves, _ = pack(LABEL_TEXT * pack(text)[4])
 
     placements: list[Placement | None] = [None] * len(layouts)
     top = 0.0
@@ -97,11 +116,11 @@ def place(layouts: list[VoxelLayout], aspect: float, gap: float = 4.0) -> list[P
         for k in shelf:
             i = order[k]
             (lo, hi), s = boxes[i], scales[i]
-            # Put the scaled box's top-left-front corner at (x, top, 0).
-            origin = np.array([x, top, 0.0]) - s * np.array([lo[0], hi[1], hi[2]])
+            # The label band on top, then the scaled box's top-left-front corner at (x, top - band, 0).
+            origin = np.array([x, top - LABEL_BAND * text, 0.0]) - s * np.array([lo[0], hi[1], hi[2]])
             bmin, bmax = origin + s * lo, origin + s * hi
-            anchor = np.array([bmin[0], bmax[1] + 1.0, bmax[2]])
-            placements[i] = Placement(layouts[i].name, origin, s, bmin, bmax, anchor)
+            anchor = np.array([bmin[0], bmax[1] + 0.25 * text, bmax[2]])
+            placements[i] = Placement(layouts[i].name, origin, s, bmin, bmax, anchor, text)
             x += ordered[k][0] + gap
         top -= max(ordered[k][1] for k in shelf) + gap
     return placements

@@ -64,11 +64,7 @@ def main(argv=None) -> int:
     print(f"{layout.label}: {layout.count} voxels, range {layout.value_range}, "
           f"GL {viewer.ctx.info['GL_RENDERER']}")
     if args.frames or args.headless:
-        frames = max(args.frames, 1)
-        viewer.run_frames(frames - 1)
-        if args.screenshot:
-            viewer.save_screenshot(args.screenshot)
-        viewer.run_frames(1)
+        viewer.run_frames(max(args.frames, 1), screenshot=args.screenshot)
         viewer.close()
     else:
         if args.screenshot:

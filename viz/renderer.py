@@ -124,19 +124,24 @@ class Renderer:
         return sent
 
     # -- drawing -----------------------------------------------------------------------------
-    def render(self, scene: Scene, size: tuple[int, int], view=None, proj=None, clear: bool = True) -> None:
-        """Draw `scene` into the framebuffer bound now, over its (0, 0, w, h) viewport. The camera
-        gives the matrices unless `view` / `proj` (row-major, clip = P @ V @ p) are passed."""
+    def render(self, scene: Scene, size: tuple[int, int], view=None, proj=None, clear: bool = True,
+               viewport: tuple[int, int, int, int] | None = None) -> None:
+        """Draw `scene` into the framebuffer bound now, whose size is `size`, over `viewport`
+        (x, y, w, h in pixels from the top-left; default the whole framebuffer), e.g. the area
+        that panels leave free. `clear` blacks out the whole framebuffer first. The camera gives
+        the matrices unless `view` / `proj` (row-major, clip = P @ V @ p) are passed."""
         t0 = time.perf_counter()
-        w, h = int(size[0]), int(size[1])
-        if w <= 0 or h <= 0:
+        fw, fh = int(size[0]), int(size[1])
+        x, y, w, h = (0, 0, fw, fh) if viewport is None else (int(v) for v in viewport)
+        if w <= 0 or h <= 0 or fw <= 0 or fh <= 0:
             return
         self.sync(scene)
         frame = self._frame(scene, (w, h), view, proj)
         plan = lod.plan(self._table, frame.view, frame.proj, frame.size, self.lod)
-        self.ctx.viewport = (0, 0, w, h)
         if clear:
+            self.ctx.viewport = (0, 0, fw, fh)
             self.ctx.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)
+        self.ctx.viewport = (x, fh - y - h, w, h)   # GL counts rows from the bottom
         calls = self._draw(frame, frame.vp, plan, pick=False)
         calls += self._draw_boxes(scene, frame.vp)
         sent = sum(gpu.take_sent() for gpu in self._gpu.values())
@@ -278,10 +283,12 @@ class Renderer:
             draw_calls=calls, uploaded_bytes=sent, cpu_ms=1000.0 * seconds)
 
     # -- labels ------------------------------------------------------------------------------
-    def project_labels(self, scene: Scene, size: tuple[int, int], view=None, proj=None) -> list[tuple[str, float, float]]:
-        """(label, x, y) in pixels from the top-left for each visible group whose label anchor is
-        in front of the camera and inside the view; the app draws the text (imgui)."""
-        w, h = size
+    def project_labels(self, scene: Scene, size: tuple[int, int], view=None, proj=None,
+                       viewport: tuple[int, int, int, int] | None = None) -> list[tuple[str, float, float]]:
+        """(label, x, y) in pixels from the top-left of a `size` framebuffer for each visible group
+        whose label anchor is in front of the camera and inside the view (`viewport` as in
+        render); the app draws the text (imgui)."""
+        x0, y0, w, h = (0, 0, *size) if viewport is None else viewport
         if w <= 0 or h <= 0:
             return []
         groups = [g for g in scene if g.visible and g.placement is not None]
@@ -294,7 +301,7 @@ class Renderer:
         for g, (x, y, _, cw) in zip(groups, clip):
             if cw <= 1e-6 or abs(x) > cw or abs(y) > cw:
                 continue
-            out.append((g.layout.label, (x / cw + 1.0) * 0.5 * w, (1.0 - y / cw) * 0.5 * h))
+            out.append((g.layout.label, x0 + (x / cw + 1.0) * 0.5 * w, y0 + (1.0 - y / cw) * 0.5 * h))
         return out
 
     def release(self) -> None:

@@ -119,7 +119,11 @@ class Scene:
         group.values_version += 1
 
     def set_visible(self, name: str, visible: bool = True) -> None:
-        self[name].visible = bool(visible)
+        """Show or hide a group; the others are placed again, as hidden groups take no room."""
+        group = self[name]
+        if group.visible != bool(visible):
+            group.visible = bool(visible)
+            self.relayout()
 
     def set_range(self, name: str, value_range: tuple[float, float] | None = None) -> None:
         """Override the colour range of a group (None: back to the layout's own range)."""
@@ -138,13 +142,12 @@ class Scene:
         group.highlight_version += 1
 
     def relayout(self, aspect: float | None = None) -> None:
-        """Place every group again (viz.placement.place), e.g. for a new window aspect."""
+        """Place every visible group again (viz.placement.place), e.g. for a new window aspect.
+        Hidden groups take no room; they keep where they were until shown again."""
         if aspect is not None:
             self.aspect = aspect
-        if not self.groups:
-            return
-        groups = list(self.groups.values())
-        for group, placement in zip(groups, place([g.layout for g in groups], self.aspect)):
+        shown = [g for g in self.groups.values() if g.visible]
+        for group, placement in zip(shown, place([g.layout for g in shown], self.aspect)):
             group.placement = placement
 
     # -- geometry ----------------------------------------------------------------------------
@@ -152,6 +155,9 @@ class Scene:
         """World (min, max) corners around the (visible) groups, or None when there are none."""
         boxes = [(g.placement.bbox_min, g.placement.bbox_max) for g in self
                  if g.placement is not None and (g.visible or not visible_only)]
+        # and the label text standing on each group
+        boxes += [(g.placement.label_anchor, g.placement.label_anchor + [0, g.placement.label_height, 0])
+                  for g in self if g.placement is not None and (g.visible or not visible_only)]
         if not boxes:
             return None
         return (np.min([b[0] for b in boxes], axis=0).astype(np.float32),

@@ -1,12 +1,15 @@
 """A pyglet window that shows a Scene with moderngl: fly, look, orbit, hover, select, screenshot,
-and imgui panels on top (override `draw_ui`). The app and the demo subclass `Viewer`.
+and imgui panels on top (override `draw_ui`). The app and the demo subclass `Viewer`; the hooks
+they override are grouped under "hooks for subclasses" below. The scene can be kept to a part of
+the window (`scene_rect`), e.g. the area panels leave free: it is framed and centred there.
 
 Import this module before anything imports pyglet or imgui: with no DISPLAY it switches pyglet to
 headless EGL and PyOpenGL (imgui's renderer) to EGL, which must happen first (HEADLESS_GL.md).
 
 Controls: WASD fly, Q/E down/up, shift fast; left or right drag looks around; middle drag or
 alt + left drag orbits the selection (or the point ahead); scroll zooms; left click selects;
-F frames the selection's tensor (or everything); R resets the camera; F12 saves a screenshot.
+F frames the selection's tensor (or everything); R resets the camera; F12 saves a screenshot;
+Esc quits (calling `on_quit` first). Resizes to any size, zero included, are safe.
 """
 from __future__ import annotations
 
@@ -28,7 +31,9 @@ import numpy as np  # noqa: E402
 from imgui.integrations.pyglet import create_renderer  # noqa: E402
 from pyglet.window import key, mouse  # noqa: E402
 
-from viz import gl_context, png  # noqa: E402
+from ttm import png  # noqa: E402  (the one PNG writer; viz may use ttm, never the reverse)
+from viz import gl_context  # noqa: E402
+from viz.labels import fit_labels  # noqa: E402
 from viz.picking import Pick, Picker  # noqa: E402
 from viz.renderer import Renderer  # noqa: E402
 from viz.scene import Scene  # noqa: E402
@@ -58,6 +63,8 @@ class Viewer(pyglet.window.Window):
         self.keys = key.KeyStateHandler()
         self.push_handlers(self.keys)
         self.perf = {"fps": 0.0, "frame_ms": 0.0, "render_ms": 0.0}
+        self.frames = 0              # frames drawn
+        self.closed = False          # set once, when the window starts closing
         self.screenshot_dir = Path("screenshots")
         self._mouse = (0.0, 0.0)
         self._hover_dirty = False
@@ -79,19 +86,30 @@ class Viewer(pyglet.window.Window):
 
     def draw_ui(self) -> None:
         """imgui widgets over the scene; the default draws group labels and the hover tooltip."""
-        ratio = self._pixel_ratio()
-        draw_list = imgui.get_background_draw_list()
-        colour = imgui.get_color_u32_rgba(*LABEL_COLOUR)
-        for text, x, y in self.renderer.project_labels(self.scene, self.get_framebuffer_size()):
-            draw_list.add_text(x / ratio, y / ratio - imgui.get_text_line_height(), colour, text)
+        self.draw_labels()
         if self.hover is not None and not self._dragging:
             h = self.hover
             imgui.begin_tooltip()
             imgui.text(f"{h.name}[{', '.join(map(str, h.index_in_tensor))}] = {h.value:.5g}")
             imgui.end_tooltip()
 
+    def scene_rect(self, width: int, height: int) -> tuple[float, float, float, float]:
+        """(x, y, w, h) in window units from the top-left: where the scene is drawn and framed
+        in a window of that size (the whole window here; panels may claim the rest)."""
+        return 0, 0, width, height
+
     def on_select(self, pick: Pick | None) -> None:
         """Called when a click selects a voxel (or the background: None)."""
+
+    def on_hover(self, pick: Pick | None) -> None:
+        """Called when the voxel under the mouse was looked up again (None: background)."""
+
+    def on_key(self, symbol: int, modifiers: int) -> bool:
+        """A key imgui did not take, before the viewer's own (F, R, F12, Esc): True if used."""
+        return False
+
+    def on_quit(self) -> None:
+        """Called once as the window closes (Esc, the close box, close()), GL still alive."""
 
     # -- camera ------------------------------------------------------------------------------
     def frame_all(self) -> None:
@@ -102,7 +120,7 @@ class Viewer(pyglet.window.Window):
 
     def frame_selection(self) -> None:
         sel = self.scene.selection
-        if sel is None or sel[0] not in self.scene:
+        if sel is None or sel[0] not in self.scene or not self.scene[sel[0]].visible:
             self.frame_all()
             return
         p = self.scene[sel[0]].placement
@@ -125,15 +143,33 @@ class Viewer(pyglet.window.Window):
         cam.position = centre - cam.forward * d
         cam.distance = d
 
+    def reset_camera(self) -> None:
+        """The starting orientation, everything framed."""
+        self.scene.camera.reset()
+        self.frame_all()
+
     def _orbit_target(self) -> np.ndarray:
         sel = self.scene.selection
-        if sel is not None and sel[0] in self.scene:
+        if sel is not None and sel[0] in self.scene and self.scene[sel[0]].visible:
             return self.scene.voxel_box(*sel)[0]
         return self.scene.camera.focus
 
+    def viewport(self) -> tuple[int, int, int, int] | None:
+        """`scene_rect` in framebuffer pixels (x, y, w, h from the top-left), at least one pixel
+        and inside the framebuffer; None while the window has no area."""
+        fw, fh = self.get_framebuffer_size()
+        ww, wh = self.get_size()
+        if fw <= 0 or fh <= 0 or ww <= 0 or wh <= 0:
+            return None
+        r = fw / ww
+        x, y, w, h = (float(v) * r for v in self.scene_rect(ww, wh))
+        x = min(max(int(round(x)), 0), fw - 1)
+        y = min(max(int(round(y)), 0), fh - 1)
+        return x, y, min(max(int(round(w)), 1), fw - x), min(max(int(round(h)), 1), fh - y)
+
     def _aspect(self) -> float:
-        w, h = self.get_framebuffer_size()
-        return w / h if w > 0 and h > 0 else 16 / 9
+        vp = self.viewport()
+        return vp[2] / vp[3] if vp is not None else 16 / 9
 
     # -- input -------------------------------------------------------------------------------
     def _ui_wants(self, what: str) -> bool:
@@ -184,12 +220,13 @@ class Viewer(pyglet.window.Window):
 
     def on_key_press(self, symbol, modifiers):
         if self._ui_wants("want_capture_keyboard"):
-            return
-        if symbol == key.F:
+            return pyglet.event.EVENT_HANDLED    # typing in a panel; Esc there leaves the field
+        if self.on_key(symbol, modifiers):
+            pass
+        elif symbol == key.F:
             self.frame_selection()
         elif symbol == key.R:
-            self.scene.camera.reset()
-            self._untouched = False
+            self.reset_camera()
         elif symbol == key.F12:
             self.save_screenshot()
         else:
@@ -198,21 +235,23 @@ class Viewer(pyglet.window.Window):
 
     def on_resize(self, width, height):
         # pyglet's own handler sets a viewport for its 2-D drawing; the renderer sets its own
-        if width > 0 and height > 0:
-            aspect = width / height
-            if self._untouched and abs(np.log(aspect / self.scene.aspect)) > 0.05:
+        vp = self.viewport()
+        if vp is not None and self._untouched:
+            aspect = vp[2] / vp[3]
+            if abs(np.log(aspect / self.scene.aspect)) > 0.05:
                 self.scene.relayout(aspect)
-                self.frame_all()
+            self.frame_all()
         return pyglet.event.EVENT_HANDLED
 
     # -- per frame ---------------------------------------------------------------------------
     def pick_at(self, x: float, y: float) -> Pick | None:
         """The voxel under window point (x, y) (pyglet coordinates: from the bottom-left)."""
-        w, h = self.get_framebuffer_size()
-        if w <= 0 or h <= 0:
+        vp = self.viewport()
+        if vp is None:
             return None
-        r = self._pixel_ratio()
-        return self.picker.pick(self.renderer, self.scene, x * r, h - 1 - y * r, (w, h))
+        r, h = self._pixel_ratio(), self.get_framebuffer_size()[1]
+        vx, vy, vw, vh = vp
+        return self.picker.pick(self.renderer, self.scene, x * r - vx, h - 1 - y * r - vy, (vw, vh))
 
     def tick(self, dt: float) -> None:
         if not self._ui_wants("want_capture_keyboard"):
@@ -232,14 +271,17 @@ class Viewer(pyglet.window.Window):
         self.perf["frame_ms"] = 1000.0 * dt
         self.perf["fps"] = 0.9 * self.perf["fps"] + 0.1 / max(dt, 1e-6)
         w, h = self.get_framebuffer_size()
-        if w <= 0 or h <= 0:          # minimized or resized to nothing
+        vp = self.viewport()
+        if vp is None or self.closed:   # minimized, resized to nothing, or on its way out
             return
+        self.frames += 1
         self.ctx.screen.use()
         if self._hover_dirty and not self._dragging:
             self.hover = self.pick_at(*self._mouse)
             self.scene.hover = None if self.hover is None else (self.hover.name, self.hover.voxel)
             self._hover_dirty = False
-        self.renderer.render(self.scene, (w, h))
+            self.on_hover(self.hover)
+        self.renderer.render(self.scene, (w, h), viewport=vp)
         self.perf["render_ms"] = 1000.0 * (time.perf_counter() - now)
         if self.imgui is not None:
             self.imgui.process_inputs()
@@ -250,6 +292,20 @@ class Viewer(pyglet.window.Window):
         if self._screenshot_to is not None:
             self._write_screenshot(self._screenshot_to, (w, h))
             self._screenshot_to = None
+
+    def draw_labels(self) -> None:
+        """Each visible group's label above its top-left corner, cut short where the next begins."""
+        vp = self.viewport()
+        if vp is None:
+            return
+        ratio, line = self._pixel_ratio(), imgui.get_text_line_height()
+        labels = [(text, x / ratio, y / ratio - line) for text, x, y in
+                  self.renderer.project_labels(self.scene, self.get_framebuffer_size(), viewport=vp)]
+        draw_list = imgui.get_background_draw_list()
+        colour = imgui.get_color_u32_rgba(*LABEL_COLOUR)
+        for text, x, y in fit_labels(labels, lambda t: imgui.calc_text_size(t).x, line,
+                                     (vp[0] + vp[2]) / ratio):
+            draw_list.add_text(x, y, colour, text)
 
     def save_screenshot(self, path=None) -> Path:
         """Ask for a PNG of the next drawn frame (scene and panels); returns where it will go."""
@@ -269,21 +325,36 @@ class Viewer(pyglet.window.Window):
         return self.get_framebuffer_size()[0] / w if w > 0 else 1.0
 
     # -- running -----------------------------------------------------------------------------
-    def run_frames(self, frames: int, dt: float = 1 / 60) -> None:
-        """Drive the window by hand (headless runs, tests): events, tick, draw, flip."""
-        for _ in range(frames):
+    def run_frames(self, frames: int, dt: float = 1 / 60, screenshot=None) -> None:
+        """Drive the window by hand (headless runs, tests): events, tick, draw, flip; stops early
+        when the window closes. `screenshot`: a PNG of the last frame goes there."""
+        for i in range(frames):
+            if screenshot is not None and i == frames - 1:
+                self.save_screenshot(screenshot)
             self.switch_to()
             self.dispatch_events()
+            if self.closed:
+                return
             self.tick(dt)
             self.on_draw()
             self.flip()
 
     def run(self) -> None:
+        """pyglet's event loop, until the window closes."""
         pyglet.app.run(1 / 120)
 
     def on_close(self):
+        self.close()
+        return pyglet.event.EVENT_HANDLED
+
+    def close(self):
+        """Call on_quit, then let go of imgui and the window; safe to call more than once."""
+        if self.closed:
+            return
+        self.closed = True
+        self.on_quit()
         pyglet.clock.unschedule(self.tick)
         if self.imgui is not None:
             self.imgui.shutdown()
             self.imgui = None
-        super().on_close()
+        super().close()

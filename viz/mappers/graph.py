@@ -1,8 +1,13 @@
 """The model's torch.fx graph as a 3-D network of node voxels joined by edges.
 
 Input: an object with ``.nodes``, each node having ``name, op, target, inputs, shape, group``.
-Layout: x = depth (longest path from a node without inputs), nodes of one group at the same depth
-stacked down y in graph order, groups one behind another along -z (read, process, write, other).
+Layout: x = depth: the longest path from a node without inputs, then moved on to one before the
+node's first consumer, so a value made early but used late (a parameter slice feeding the write
+stage) sits next to its use rather than pulling an edge across the network. A long graph would be a thin strip,
+so the depth axis wraps into rows like lines of text, snaking (odd rows run right to left) so that
+consecutive depths stay neighbours; the row length is the one whose network is closest to ASPECT.
+Within a row each group (read, process, write, other) is a band of its own, bands going down y in
+that order and one behind another along -z; nodes of one group at one depth stack down y.
 A voxel's value is the index of its op kind in OPS, drawn with the categorical scale.
 """
 from __future__ import annotations
@@ -15,6 +20,9 @@ from viz.voxels import VoxelLayout
 OPS = ("placeholder", "get_attr", "call_module", "call_function", "call_method", "output")
 GROUPS = ("read", "process", "write", "other")
 PITCH = (3.0, 2.0, 6.0)  # x, y, z spacing: gaps wide enough to see the edges between voxels
+WRAP_MIN = 16            # depths in a row before a graph wraps at all
+ASPECT = 2.0             # wanted width / height of a wrapped network
+BAND_GAP, ROW_GAP = 1, 3  # y pitches between the group bands of a row, and between rows
 
 
 def depths(nodes) -> list[int]:
@@ -43,6 +51,21 @@ def depths(nodes) -> list[int]:
     return depth
 
 
+def settle(nodes, depth: list[int]) -> list[int]:
+    """Each node that has consumers moved to one depth before the first of them (never earlier
+    than `depth`, the longest-path depth, which is a valid order to walk backwards in)."""
+    index = {node.name: i for i, node in enumerate(nodes)}
+    first_use = [None] * len(nodes)
+    settled = list(depth)
+    for i in sorted(range(len(nodes)), key=lambda i: -depth[i]):
+        if first_use[i] is not None:
+            settled[i] = first_use[i] - 1
+        for p in nodes[i].inputs:
+            j = index[p]
+            first_use[j] = settled[i] if first_use[j] is None else min(first_use[j], settled[i])
+    return settled
+
+
 @register("graph")
 class GraphMapper:
     """Not a VisMapper: a graph is not a tensor, so nothing is pooled or shaped here."""
@@ -58,18 +81,14 @@ class GraphMapper:
             if node.op not in OPS or node.group not in GROUPS:
                 raise ValueError(f"node {node.name!r} has op {node.op!r} and group {node.group!r}, "
                                  f"want an op in {OPS} and a group in {GROUPS}")
-        depth = depths(nodes)
-        slots: dict[tuple[int, str], int] = {}
-        cells = []
-        for node, d in zip(nodes, depth):
-            slot = slots[d, node.group] = slots.get((d, node.group), -1) + 1
-            cells.append((d, -slot, -GROUPS.index(node.group)))
+        depth = settle(nodes, depths(nodes))
+        cells = best_wrap([GROUPS.index(node.group) for node in nodes], depth)
         index = {node.name: i for i, node in enumerate(nodes)}
         edges = [(index[p], i) for i, node in enumerate(nodes) for p in node.inputs]
         return VoxelLayout(
             name=name,
             label=f"{name} [{len(nodes)} nodes, {len(edges)} edges]",
-            positions=np.array(cells, dtype=np.float64) * PITCH,
+            positions=cells * PITCH,
             values=[OPS.index(node.op) for node in nodes],
             indices=np.arange(len(nodes))[:, None],
             colormap="categorical",
@@ -79,3 +98,38 @@ class GraphMapper:
                   "targets": [str(n.target) for n in nodes], "groups": [n.group for n in nodes],
                   "shapes": [n.shape for n in nodes]},
         )
+
+
+def wrapped(group: list[int], depth: list[int], wrap: int) -> np.ndarray:
+    """(N, 3) cells in pitch units for rows of `wrap` depths (see the module docstring)."""
+    group, depth = np.asarray(group), np.asarray(depth)
+    row = depth // wrap
+    col = np.where(row % 2 == 0, depth % wrap, wrap - 1 - depth % wrap)
+    slot = np.zeros(len(depth), int)      # place in the stack of its group's nodes at its depth
+    taken: dict[tuple[int, int], int] = {}
+    for i, key in enumerate(zip(group.tolist(), depth.tolist())):
+        slot[i] = taken.get(key, 0)
+        taken[key] = slot[i] + 1
+    y = np.zeros(len(depth))
+    top = 0
+    for r in np.unique(row):
+        for g in np.unique(group[row == r]):           # the row's bands, in GROUPS order
+            band = (row == r) & (group == g)
+            y[band] = -(top + slot[band])
+            top += int(slot[band].max()) + 1 + BAND_GAP
+        top += ROW_GAP - BAND_GAP
+    return np.stack([col, y, -group.astype(float)], axis=1).astype(np.float64)
+
+
+def best_wrap(group: list[int], depth: list[int]) -> np.ndarray:
+    """`wrapped` cells at the row length whose network (in world units) is closest to ASPECT;
+    graphs of up to WRAP_MIN depths stay one row."""
+    levels = max(depth) + 1
+    best, misfit = None, np.inf
+    for wrap in range(min(WRAP_MIN, levels), levels + 1):
+        cells = wrapped(group, depth, wrap)
+        w, h = (np.ptp(cells[:, :2], axis=0) + 1) * PITCH[:2]
+        off = abs(np.log(w / h / ASPECT))
+        if off < misfit:
+            best, misfit = cells, off
+    return best
