@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 
 import moderngl
 import numpy as np
 
+from bench import report
 from viz import gl_context
 from viz.mappers import map_tensor
 from viz.renderer import Renderer, _mat, _set
@@ -28,15 +28,6 @@ UPDATE = 100_000
 TRACE = {"memory": (8, 96, 128), "read.weights": (7, 16, 106), "write.weights": (7, 96, 122),
          "attention": (7, 4, 4, 16, 16)}
 
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} cpus, {platform.system()} {platform.release()}"
 
 
 def block_scene(n: int, rng: np.random.Generator) -> Scene:
@@ -178,7 +169,7 @@ def measure(name: str, scene: Scene, size, frames: int, rng) -> dict:
     out["bare_upload_ms"] = round(1000 * (time.perf_counter() - t), 2)
     out["stats"] = {k: stats[k] for k in ("cubes", "sprites", "slab_voxels", "groups_culled", "draw_calls")}
     out["gl"] = gl_context.describe(ctx)
-    out["machine"] = machine()
+    out["machine"] = report.machine()
     out["load"] = round(os.getloadavg()[0], 2)
     bare.release()
     renderer.release()

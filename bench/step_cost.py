@@ -23,9 +23,6 @@ crossover line per batch.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -36,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench import report  # noqa: E402
 from ttm import charts  # noqa: E402
 from ttm.ablate import SMALL  # noqa: E402
 from ttm.model import TTM, Block, TTMConfig  # noqa: E402
@@ -144,8 +142,7 @@ def main(argv=None) -> list[dict]:
     torch.set_num_threads(args.threads)
     cfg = TTMConfig(**SMALL) if args.small else TTMConfig()
     k = args.tokens_per_step or cfg.input_tokens
-    machine = (f"{platform.machine()}, {os.cpu_count()} CPU cores, {args.threads} torch thread(s), "
-               f"torch {torch.__version__}")
+    machine = report.machine(args.threads)
     variants = [("ttm", False)] + ([("ttm_compiled", True)] if args.compile else [])
     lines, figures = [], []
     for batch in args.batch:
@@ -187,10 +184,7 @@ def main(argv=None) -> list[dict]:
             print(f"batch {batch}: TTM {statistics.median(ttm_ms):.3f} ms/step (spread "
                   f"{100 * spread:.0f}% over steps {args.steps[0]}..{args.steps[-1]}); KV-cached "
                   f"transformer {base_ms[0]:.3f} -> {base_ms[-1]:.3f} ms/step; crossover: {where}")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w") as f:
-        for line in lines:
-            f.write(json.dumps(line) + "\n")
+    report.write_jsonl(args.out, lines)
     if args.png and figures:
         charts.stack(figures).save(args.png)
     return lines

@@ -15,10 +15,7 @@ inductor needs a C++ compiler on CPU), after an untimed warm-up that includes co
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -28,6 +25,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench import report  # noqa: E402
 from ttm.ablate import SMALL  # noqa: E402
 from ttm.data import Curriculum, make_batch  # noqa: E402
 from ttm.model import TTM, TTMConfig  # noqa: E402
@@ -98,8 +96,7 @@ def main(argv=None) -> list[dict]:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     config = TTMConfig(**SMALL) if args.small else TTMConfig()
-    machine = (f"{platform.machine()}, {os.cpu_count()} CPU cores, {args.threads} torch thread(s), "
-               f"torch {torch.__version__}")
+    machine = report.machine(args.threads)
     tmp = tempfile.mkdtemp(prefix="ttm-throughput-")
     lines, eager_plain = [], None
     for compiled in [False, True] if args.compile else [False]:
@@ -141,10 +138,7 @@ def main(argv=None) -> list[dict]:
             print(f"{'compiled ' if compiled else ''}{name}: {examples / seconds:.1f} ex/s "
                   f"({examples / seconds / plain_rate:.3f}x plain, "
                   f"{examples / seconds / eager_plain:.3f}x eager plain)")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w") as f:
-        for line in lines:
-            f.write(json.dumps(line) + "\n")
+    report.write_jsonl(args.out, lines)
     return lines
 
 
