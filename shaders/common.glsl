@@ -60,3 +60,10 @@ vec3 bevel(vec3 colour, float flag, float border, float face_px) {
     float edge = smoothstep(1.0 - width, 1.0 - 0.15 * width, border) * smoothstep(3.0, 8.0, face_px);
     return mix(colour, rim, edge);
 }
+
+#if defined FRAGMENT_SHADER && defined PICKING
+// picking targets are RG32UI: (group + 1, slot + 1), so (0, 0) is the background
+uniform uint u_group;
+out uvec2 f_id;
+void write_pick(uint slot) { f_id = uvec2(u_group + 1u, slot); }
+#endif

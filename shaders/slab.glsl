@@ -58,8 +58,6 @@ flat in float v_side;
 
 #if defined PICKING
 uniform usampler3D u_slots;                // slot + 1 per cell, 0 where no voxel
-uniform uint u_group;
-out uvec2 f_id;
 #define Cell uint
 Cell fetch(ivec3 g) { return texelFetch(u_slots, g, 0).r; }
 bool filled(Cell c) { return c != 0u; }
@@ -129,7 +127,7 @@ void main() {
     vec3 normal, local;
     if (!trace(0.5 * fill, c, normal, local)) discard;
 #if defined PICKING
-    f_id = uvec2(u_group + 1u, c);
+    write_pick(c);
 #else
     vec3 colour = (c.y & CELL_NAN) != 0u ? NAN_COLOUR : colormap_index(c.x);
     float flag = (c.y & CELL_HIGHLIGHT) != 0u ? 1.0 : 0.0;

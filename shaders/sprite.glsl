@@ -34,9 +34,7 @@ flat in vec3 v_colour;
 flat in uint v_slot;
 
 #if defined PICKING
-uniform uint u_group;
-out uvec2 f_id;
-void main() { f_id = uvec2(u_group + 1u, v_slot); }
+void main() { write_pick(v_slot); }
 #else
 out vec4 f_colour;
 void main() { f_colour = vec4(v_colour, 1.0); }

@@ -46,9 +46,7 @@ flat in float v_flag;
 flat in uint v_slot;
 
 #if defined PICKING
-uniform uint u_group;
-out uvec2 f_id;
-void main() { f_id = uvec2(u_group + 1u, v_slot); }
+void main() { write_pick(v_slot); }
 #else
 out vec4 f_colour;
 void main() {
