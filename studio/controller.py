@@ -498,5 +498,5 @@ class Controller:
         inputs = [i for i in trace["inputs"][t].tolist() if i != tok.PAD]
         digit = int(trace["prediction"][t])
         p = float(torch.softmax(trace["logits"][t].float(), -1)[digit])
-        return (f"step {t} of {trace.steps}: input {tok.tokens_to_string(inputs)}, "
+        return (f"step {t} (0-{trace.steps - 1}): input {tok.tokens_to_string(inputs)}, "
                 f"produced {tok.SYMBOLS[digit]} (p {p:.2f})")

@@ -431,7 +431,7 @@ def walkthrough_panel(controller: Controller, rect: Rect) -> None:
         imgui.push_text_wrap_pos(0)
         t = c.trace
         if t is not None:
-            imgui.text(f"{t.problem}   step {c.step + 1} of {t.steps}   (left/right arrows)")
+            imgui.text(f"{t.problem}   step {c.step} (0-{t.steps - 1})   (left/right arrows)")
             imgui.separator()
             for line in format_step(step_report(t, c.step)):
                 imgui.text(line)
