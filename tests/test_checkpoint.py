@@ -49,3 +49,20 @@ def test_failed_save_keeps_the_previous_file(tmp_path, monkeypatch):
         ttm.save(model, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
+
+
+def test_export_drops_the_optimizer_and_still_resumes(tmp_path):
+    from ttm.checkpoint import export
+    from ttm.train import Trainer, TrainConfig
+    from ttm_fixtures import tiny_config
+
+    trainer = Trainer(TrainConfig(device="cpu", steps=3, out=str(tmp_path / "full.pt"),
+                                  eval_every=10**9, snapshot_every_s=float("inf")), tiny_config())
+    trainer.run()
+    export(tmp_path / "full.pt", tmp_path / "ship.pt")
+    assert (tmp_path / "ship.pt").stat().st_size < (tmp_path / "full.pt").stat().st_size
+    assert "optimizer" not in torch.load(tmp_path / "ship.pt", weights_only=True)["trainer"]
+    resumed = Trainer(TrainConfig(device="cpu", resume=str(tmp_path / "ship.pt"),
+                                  out=str(tmp_path / "again.pt")))
+    assert resumed.step == 3
+    assert resumed.train_step() is not None

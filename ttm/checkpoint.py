@@ -62,3 +62,14 @@ def load(path, device: str | torch.device = "cpu") -> TTM:
         raise CheckpointError(f"{path} does not match the model ({err})") from err
     model.metrics = ckpt.get("metrics", {})
     return model.to(device).eval()
+
+
+def export(src, dst) -> None:
+    """Copy a training checkpoint without its optimizer state (a third of the size) for shipping.
+
+    The copy still resumes: weights, curriculum, step count and data stream come along; AdamW starts
+    with fresh moments.
+    """
+    ckpt = read(src)
+    trainer = {k: v for k, v in (ckpt.get("trainer") or {}).items() if k != "optimizer"}
+    atomic_save({**ckpt, "trainer": trainer}, dst)
