@@ -120,7 +120,11 @@ class Trainer:
             self.optimizer.load_state_dict(state["optimizer"])
         if "curriculum" in state:
             self.curriculum.load_state_dict(state["curriculum"])
+            # Progress (stage, recent evaluations) comes from the checkpoint; the rules from this
+            # run's config, so a resumed run can be given a longer stage or a stricter threshold.
             self.curriculum.final_stage = max(self.curriculum.final_stage, self.cfg.digits)
+            self.curriculum.threshold = self.cfg.curriculum_threshold
+            self.curriculum.max_stage_steps = self.cfg.max_stage_steps
         self.step = state.get("step", 0)
         self.examples = state.get("examples", 0)
         self.skipped_nonfinite = state.get("skipped_nonfinite", 0)
@@ -313,10 +317,15 @@ def parse_args(argv=None) -> TrainConfig:
     p.add_argument("--resume", default=None, help="continue from this checkpoint")
     p.add_argument("--checkpoint-every", type=float, default=d.checkpoint_every_s, help="seconds")
     p.add_argument("--eval-every", type=int, default=d.eval_every, help="steps")
+    p.add_argument("--stage-threshold", type=float, default=d.curriculum_threshold,
+                   help="exact match on a stage's new cells that advances the curriculum")
+    p.add_argument("--max-stage-steps", type=int, default=d.max_stage_steps,
+                   help="steps after which a stage advances anyway")
     a = p.parse_args(argv)
     return TrainConfig(digits=a.digits, steps=a.steps, minutes=a.minutes, batch_size=a.batch_size,
                        lr=a.lr, decay_steps=a.decay_steps, seed=a.seed, device=a.device, out=a.out,
                        resume=a.resume, checkpoint_every_s=a.checkpoint_every, eval_every=a.eval_every,
+                       curriculum_threshold=a.stage_threshold, max_stage_steps=a.max_stage_steps,
                        snapshot_every_s=float("inf"))
 
 
