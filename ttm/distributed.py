@@ -90,5 +90,8 @@ def from_env(device_type: str) -> Context:
 
 
 def shutdown() -> None:
+    """Leave the process group together: a rank that tears down its gloo pairs while rank 0 is
+    still writing the checkpoint can abort the process at exit ("terminate called ...")."""
     if dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
