@@ -20,9 +20,9 @@ import numpy as np
 from bench import report
 from viz import gl_context
 from viz.mappers import map_tensor
-from viz.renderer import Renderer, _mat, _set
+from viz.renderer import Renderer
 from viz.scene import Scene
-from viz.shaders import program
+from viz.shaders import mat_bytes, program, set_uniforms
 
 UPDATE = 100_000
 TRACE = {"memory": (8, 96, 128), "read.weights": (7, 16, 106), "write.weights": (7, 96, 122),
@@ -95,9 +95,9 @@ class Bare:
     def render(self, scene: Scene, size) -> None:
         w, h = size
         view, proj = scene.camera.view_matrix(), scene.camera.projection_matrix(w / h)
-        uniforms = dict(u_vp=_mat(proj @ view), u_origin=(0.0, 0.0, 0.0), u_scale=1.0,
+        uniforms = dict(u_vp=mat_bytes(proj @ view), u_origin=(0.0, 0.0, 0.0), u_scale=1.0,
                         u_fill=self.renderer.fill, u_lut_row=0, **self.renderer.light_uniforms(view))
-        _set(self.prog, uniforms)
+        set_uniforms(self.prog, uniforms)
         self.renderer._lut.use(0)
         self.ctx.viewport = (0, 0, w, h)
         self.ctx.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)

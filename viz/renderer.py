@@ -17,7 +17,7 @@ import numpy as np
 from viz import colormap, gl_context, lod
 from viz.gpu_groups import CUBE_INDICES, GpuGroup, write_buffer
 from viz.scene import Group, Scene
-from viz.shaders import program
+from viz.shaders import mat_bytes, program, set_uniforms
 from viz.voxels import COLORMAPS
 
 FILL = 0.84                 # cube edge / voxel spacing: the black gaps keep neighbours apart
@@ -173,10 +173,10 @@ class Renderer:
         suffix = "_pick" if pick else ""
         eye = lod.eye_position(frame.view)
         frame_uniforms = dict(
-            u_vp=_mat(clip), u_eye=tuple(eye), u_focal_px=float(frame.proj[1, 1] * frame.size[1] / 2.0),
+            u_vp=mat_bytes(clip), u_eye=tuple(eye), u_focal_px=float(frame.proj[1, 1] * frame.size[1] / 2.0),
             u_fill=self.fill, **self.light_uniforms(frame.view))
         for kind in ("cubes", "sprites", "slab", "edges"):
-            _set(self.programs[kind + ("" if kind == "edges" else suffix)], frame_uniforms)
+            set_uniforms(self.programs[kind + ("" if kind == "edges" else suffix)], frame_uniforms)
         self._lut.use(UNIT_LUT)
         ctx.enable_only(moderngl.DEPTH_TEST | moderngl.PROGRAM_POINT_SIZE)  # cubes draw front faces only
         calls = 0
@@ -188,7 +188,7 @@ class Renderer:
             first = int(table.start[c0])
             vao = gpu.vao("cubes" + suffix)
             gpu.bind_instances(vao, first)
-            _set(prog, {"u_base": first})
+            set_uniforms(prog, {"u_base": first})
             vao.render(moderngl.TRIANGLES, vertices=len(CUBE_INDICES), instances=int(counts[c0 + nc] - counts[c0]))
             calls += 1
 
@@ -228,7 +228,7 @@ class Renderer:
             cells.use(UNIT_CELLS)
             slots.use(UNIT_SLOTS)
             grid = gpu.chunks.grid
-            _set(prog, {"u_grid_origin": tuple(grid.origin.tolist()),
+            set_uniforms(prog, {"u_grid_origin": tuple(grid.origin.tolist()),
                         "u_grid_dims": tuple(int(d) for d in grid.dims)})
             base = inst.strides[0] * int(offsets[g])
             for loc in range(3):   # in_lo, in_hi, in_slice: 3 floats each
@@ -246,7 +246,7 @@ class Renderer:
 
     def _group_uniforms(self, prog: moderngl.Program, g: int) -> GpuGroup:
         group = self._drawn[g]
-        _set(prog, {"u_origin": tuple(np.asarray(group.placement.origin, float).tolist()),
+        set_uniforms(prog, {"u_origin": tuple(np.asarray(group.placement.origin, float).tolist()),
                     "u_scale": float(group.placement.scale),
                     "u_lut_row": COLORMAPS.index(group.layout.colormap),
                     "u_group": int(g)})
@@ -262,7 +262,7 @@ class Renderer:
         self.ctx.disable(moderngl.DEPTH_TEST)
         for (name, voxel), colour in marks:
             centre, half = scene.voxel_box(name, voxel)
-            _set(prog, {"u_vp": _mat(vp), "u_center": tuple(centre.tolist()),
+            set_uniforms(prog, {"u_vp": mat_bytes(vp), "u_center": tuple(centre.tolist()),
                         "u_half": tuple((half * BOX_PAD).tolist()), "u_colour": colour})
             self._box_vao.render(moderngl.LINES, vertices=24)
         self.ctx.enable(moderngl.DEPTH_TEST)
@@ -310,20 +310,3 @@ class Renderer:
         self._gpu.clear()
         for obj in [self._cube_ibo, self._lut, self._slab_buf, *self._slab_vaos.values(), self._box_vao]:
             obj.release()
-
-
-def _mat(m: np.ndarray) -> bytes:
-    """Row-major numpy matrix -> bytes of the column-major GLSL matrix."""
-    return np.ascontiguousarray(np.asarray(m, np.float32).T).tobytes()
-
-
-def _set(prog: moderngl.Program, values: dict) -> None:
-    """Set the uniforms the program uses (the compiler drops unused ones; that is not an error)."""
-    for name, value in values.items():
-        member = prog.get(name, None)
-        if member is None:
-            continue
-        if isinstance(value, bytes):
-            member.write(value)
-        else:
-            member.value = value

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import moderngl
+import numpy as np
 
 SHADER_DIR = Path(__file__).resolve().parent.parent / "shaders"
 _INCLUDE = re.compile(r'^\s*#include\s+"([^"]+)"\s*$', re.MULTILINE)
@@ -49,3 +50,20 @@ def program(ctx: moderngl.Context, name: str, *defines: str) -> moderngl.Program
             raise RuntimeError(f"shader {name}.glsl {list(defines)} failed to build:\n{e}") from None
         _cache[key] = prog
     return prog
+
+
+def mat_bytes(m: np.ndarray) -> bytes:
+    """Row-major numpy matrix -> bytes of the column-major GLSL matrix."""
+    return np.ascontiguousarray(np.asarray(m, np.float32).T).tobytes()
+
+
+def set_uniforms(prog: moderngl.Program, values: dict) -> None:
+    """Set the uniforms the program uses (the compiler drops unused ones; that is not an error)."""
+    for name, value in values.items():
+        member = prog.get(name, None)
+        if member is None:
+            continue
+        if isinstance(value, bytes):
+            member.write(value)
+        else:
+            member.value = value
