@@ -2,7 +2,7 @@
 same batch, same problems distribution, measured in the same run.
 
     python bench/train_throughput.py [--rounds 3] [--block-steps 30] [--stage 2] [--compile]
-                                     [--out docs/train_throughput.jsonl]
+                                     [--modes cli app cli_bf16] [--out docs/train_throughput.jsonl]
 
 The two loops take turns in blocks of `block-steps` optimizer steps (plain, Trainer, plain, ...),
 so slow drifts in machine load hit both alike; each line reports the total examples over the total
@@ -83,8 +83,9 @@ def parse_args(argv=None):
     p.add_argument("--digits", type=int, default=3)
     p.add_argument("--stage", type=int, default=2, help="curriculum stage both loops sample from")
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--modes", nargs="+", default=["cli", "app"], choices=["cli", "app"],
-                   help="Trainer settings: cli (no snapshots) and/or app (snapshot every 2 s)")
+    p.add_argument("--modes", nargs="+", default=["cli", "app"], choices=["cli", "app", "cli_bf16"],
+                   help="Trainer settings: cli (no snapshots), app (snapshot every 2 s), "
+                        "cli_bf16 (cli with bf16 autocast on the CPU, `--bf16 on`)")
     p.add_argument("--compile", action="store_true", help="also measure with torch.compile")
     p.add_argument("--small", action="store_true",
                    help="the ablation's reduced model (ttm.ablate.SMALL)")
@@ -104,7 +105,8 @@ def main(argv=None) -> list[dict]:
                     checkpoint_every_s=math.inf, out=f"{tmp}/trainer.pt")
         loops = {"plain": PlainLoop(config, TrainConfig(**base), args.stage, compiled)}
         for mode in args.modes:
-            cfg = TrainConfig(**base, snapshot_every_s=math.inf if mode == "cli" else 2.0)
+            cfg = TrainConfig(**base, snapshot_every_s=2.0 if mode == "app" else math.inf,
+                              bf16="on" if mode.endswith("bf16") else "off")
             loops[f"trainer_{mode}"] = TrainerLoop(config, cfg, args.stage, compiled)
         try:
             start = time.perf_counter()

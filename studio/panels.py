@@ -152,6 +152,11 @@ class Panels:
                 imgui.text_colored(f"({stage}-digit operands)", *DIM)
                 imgui.text(f"learning rate {_fmt(m.get('lr'), '.2e')}")
                 imgui.text(f"loss {_fmt(m.get('loss'))}   exact match {_fmt(m.get('exact'), '.1%')}")
+                if m.get("cell_exact"):  # what the curriculum samples by: the weakest cells most
+                    imgui.push_text_wrap_pos(0)
+                    imgui.text_colored("per cell " + "  ".join(
+                        f"{cell} {100 * e:.0f}%" for cell, e in m["cell_exact"].items()), *DIM)
+                    imgui.pop_text_wrap_pos()
                 self._plots(rect)
                 if c.training_error:
                     imgui.push_text_wrap_pos(0)
@@ -163,7 +168,7 @@ class Panels:
     def _plots(self, rect: Rect) -> None:
         s = self.controller.series
         width = max(rect.w - 20, 10)
-        height = max(min(60.0, (rect.h - 190) / 2), 16)
+        height = max(min(60.0, (rect.h - 220) / 2), 16)
         loss = np.array([v for v in s.loss if math.isfinite(v) and v > 0], np.float32)
         if len(loss):
             log = np.log10(loss).astype(np.float32)

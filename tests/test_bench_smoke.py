@@ -52,6 +52,6 @@ def test_cached_decoder_matches_full_causal_recompute():
 def test_train_throughput(tmp_path):
     bench = load("train_throughput")
     lines = bench.main(["--small", "--rounds", "1", "--block-steps", "2", "--warmup-steps", "1",
-                        "--modes", "cli", "--out", str(tmp_path / "t.jsonl")])
-    assert [r["loop"] for r in lines] == ["plain", "trainer_cli"]
+                        "--modes", "cli", "cli_bf16", "--out", str(tmp_path / "t.jsonl")])
+    assert [r["loop"] for r in lines] == ["plain", "trainer_cli", "trainer_cli_bf16"]
     assert all(r["examples_per_s"] > 0 for r in lines)

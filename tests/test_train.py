@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 import ttm
@@ -29,14 +30,55 @@ def test_batches_pad_with_pad_tokens():
     assert target.tolist() == [[1, 0, 8, 9, 11], [6, 11, 12, 12, 12]]
 
 
+def _all(curriculum, exact):
+    return {c: exact for c in curriculum.cells()}
+
+
 def test_curriculum_advances_on_threshold_or_cap():
     c = Curriculum(final_stage=3, threshold=0.9, window=2, max_stage_steps=100)
-    assert not c.observe(10, 0.95)
-    assert c.observe(20, 0.95) and c.stage == 2
+    assert not c.observe(10, _all(c, 0.95))
+    assert c.observe(20, _all(c, 0.95)) and c.stage == 2
     assert c.new_cells() == [(1, 2), (2, 1), (2, 2)]
-    assert not c.observe(50, 0.1)
-    assert c.observe(120, 0.1) and c.stage == 3           # forced after the cap
-    assert not c.observe(10**6, 1.0) and c.stage == 3     # never beyond the final stage
+    # The old cell (1, 1) being perfect does not count: only the new cells advance a stage.
+    assert not c.observe(50, {(1, 1): 1.0, (1, 2): 0.1, (2, 1): 0.1, (2, 2): 0.1})
+    assert c.observe(120, _all(c, 0.1)) and c.stage == 3  # forced after the cap
+    assert not c.observe(10**6, _all(c, 1.0)) and c.stage == 3  # never beyond the final stage
+
+
+def test_curriculum_draws_cells_by_their_error_rate():
+    c = Curriculum(final_stage=2, stage=2, floor=0.05, smoothing=0.5)
+    c.observe(0, {(1, 1): 1.0, (1, 2): 0.9, (2, 1): 0.9, (2, 2): 0.2})
+    c.observe(1, {(1, 1): 1.0, (1, 2): 0.9, (2, 1): 0.9, (2, 2): 0.4})
+    assert c.cell_exact["2x2"] == pytest.approx(0.3)                   # smoothed: 0.5 * 0.2 + 0.5 * 0.4
+    weights = {cell: c.cell_weight(cell) for cell in c.cells()}
+    assert weights == pytest.approx({(1, 1): 0.05, (1, 2): 0.1, (2, 1): 0.1, (2, 2): 0.7})
+    pairs = c.sample(np.random.default_rng(0), 20000)
+    share = np.mean([a >= 10 and b >= 10 for a, b in pairs])
+    expected = 0.7 / sum(weights.values())
+    assert abs(share - expected) < 0.015
+    assert any(a < 10 and b < 10 for a, b in pairs)      # a mastered cell is still rehearsed
+    fresh = Curriculum(final_stage=2, stage=2)
+    assert all(fresh.cell_weight(cell) == 1.0 for cell in fresh.cells())  # unmeasured: all wrong
+
+
+def test_evaluation_scores_every_cell_of_the_stage(tmp_path):
+    trainer = _trainer(tmp_path, eval_problems=40)
+    trainer.curriculum.stage = 2
+    exact = trainer.evaluate_stage()
+    cells = trainer.metrics["cell_exact"]
+    assert list(cells) == ["1x1", "1x2", "2x1", "2x2"]
+    assert all(0.0 <= v <= 1.0 for v in cells.values())
+    assert exact == np.mean([cells[k] for k in ("1x2", "2x1", "2x2")])
+    assert trainer.curriculum.cell_exact == cells          # the first estimate is the measurement
+
+
+def test_bf16_autocast_on_cpu_trains_fp32_weights(tmp_path):
+    trainer = _trainer(tmp_path, bf16="on")
+    assert trainer.autocast
+    losses = [trainer.train_step() for _ in range(3)]
+    assert all(loss is not None and np.isfinite(loss) for loss in losses)
+    assert all(p.dtype == torch.float32 for p in trainer.model.parameters())
+    assert not _trainer(tmp_path).autocast                 # auto: CUDA only
 
 
 def test_short_training_run_lowers_the_loss(tmp_path):

@@ -15,14 +15,18 @@ def random_operands(rng: np.random.Generator, digits: int, count: int) -> np.nda
     return rng.integers(low, 10**digits, size=count)
 
 
-def random_pairs(rng: np.random.Generator, cells, count: int, swap: bool = True):
-    """`count` problems, each from a cell (digits of a, digits of b) chosen uniformly from `cells`.
+def random_pairs(rng: np.random.Generator, cells, count: int, swap: bool = True, weights=None):
+    """`count` problems, each from a cell (digits of a, digits of b) chosen from `cells`, uniformly
+    or with probabilities `weights`.
 
     `swap` is the operand-swap augmentation: half of the problems have a and b exchanged, so that
     a cell (2, 1) also teaches (1, 2).
     """
     cells = list(cells)
-    picks = rng.integers(0, len(cells), size=count)
+    if weights is None:
+        picks = rng.integers(0, len(cells), size=count)
+    else:
+        picks = rng.choice(len(cells), size=count, p=np.asarray(weights, float) / np.sum(weights))
     pairs = []
     for i, (da, db) in enumerate(cells):
         n = int((picks == i).sum())
@@ -54,10 +58,19 @@ def cells_up_to(digits: int) -> list[tuple[int, int]]:
     return [(da, db) for da in range(1, digits + 1) for db in range(1, digits + 1)]
 
 
+def cell_key(cell: tuple[int, int]) -> str:
+    return f"{cell[0]}x{cell[1]}"
+
+
 @dataclass
 class Curriculum:
-    """Stages by digit count. Stage k trains on every cell with both operands <= k digits, half of
-    each batch from the cells new at stage k. It advances when exact match on the new cells,
+    """Stages by digit count, and within a stage, problems drawn where the model is still wrong.
+
+    Stage k trains on every cell with both operands <= k digits. Each cell is drawn in proportion
+    to its error rate (1 - exact match at the recent evaluations, smoothed), never less than
+    `floor` so that mastered cells are rehearsed; a cell not yet evaluated counts as all wrong.
+    So the batch follows the model: cells that are learned make room for the ones that are not,
+    instead of a fixed share per cell. The stage advances when exact match on its new cells,
     averaged over the last `window` evaluations, reaches `threshold`, or after `max_stage_steps`.
     """
 
@@ -65,20 +78,36 @@ class Curriculum:
     threshold: float = 0.9
     window: int = 3
     max_stage_steps: int = 6000
+    floor: float = 0.05
+    smoothing: float = 0.5          # weight of the previous estimate of a cell's exact match
     stage: int = 1
     stage_start: int = 0
     recent: list = field(default_factory=list)
+    cell_exact: dict = field(default_factory=dict)  # "2x3" -> smoothed exact match
+
+    def cells(self) -> list[tuple[int, int]]:
+        return cells_up_to(self.stage)
 
     def new_cells(self) -> list[tuple[int, int]]:
-        return [c for c in cells_up_to(self.stage) if max(c) == self.stage]
+        return [c for c in self.cells() if max(c) == self.stage]
+
+    def cell_weight(self, cell: tuple[int, int]) -> float:
+        exact = self.cell_exact.get(cell_key(cell))
+        return 1.0 if exact is None else max(self.floor, 1.0 - exact)
 
     def sample(self, rng: np.random.Generator, count: int):
-        newest = random_pairs(rng, self.new_cells(), count // 2)
-        return newest + random_pairs(rng, cells_up_to(self.stage), count - len(newest))
+        cells = self.cells()
+        return random_pairs(rng, cells, count, weights=[self.cell_weight(c) for c in cells])
 
-    def observe(self, step: int, exact_match: float) -> bool:
-        """Record an evaluation on the new cells; returns True when the stage advanced."""
-        self.recent = (self.recent + [exact_match])[-self.window :]
+    def observe(self, step: int, cell_exact: dict) -> bool:
+        """Record an evaluation, {(da, db): exact match} over the stage's cells; returns True when
+        the stage advanced."""
+        for cell, exact in cell_exact.items():
+            old = self.cell_exact.get(cell_key(cell))
+            self.cell_exact[cell_key(cell)] = exact if old is None else (
+                self.smoothing * old + (1 - self.smoothing) * exact)
+        new = [cell_exact[c] for c in self.new_cells() if c in cell_exact]
+        self.recent = (self.recent + [float(np.mean(new))])[-self.window :]
         passed = len(self.recent) == self.window and np.mean(self.recent) >= self.threshold
         forced = step - self.stage_start >= self.max_stage_steps
         if self.stage < self.final_stage and (passed or forced):
