@@ -17,6 +17,7 @@ from studio.controller import Controller
 from studio.input_parse import InputError, parse_problem
 from studio.view import SceneSync
 from studio.walkthrough import format_step, step_report, verdict
+from ttm.metrics import format_cells
 from viz import colormap
 from viz.mappers.graph import OPS
 
@@ -152,10 +153,9 @@ class Panels:
                 imgui.text_colored(f"({stage}-digit operands)", *DIM)
                 imgui.text(f"learning rate {_fmt(m.get('lr'), '.2e')}")
                 imgui.text(f"loss {_fmt(m.get('loss'))}   exact match {_fmt(m.get('exact'), '.1%')}")
-                if m.get("cell_exact"):  # what the curriculum samples by: the weakest cells most
+                if m.get("cell_exact"):  # the latest evaluation; the sampler favours the weakest
                     imgui.push_text_wrap_pos(0)
-                    imgui.text_colored("per cell " + "  ".join(
-                        f"{cell} {100 * e:.0f}%" for cell, e in m["cell_exact"].items()), *DIM)
+                    imgui.text_colored("per cell " + format_cells(m["cell_exact"]), *DIM)
                     imgui.pop_text_wrap_pos()
                 self._plots(rect)
                 if c.training_error:

@@ -79,6 +79,8 @@ def test_bf16_autocast_on_cpu_trains_fp32_weights(tmp_path):
     assert all(loss is not None and np.isfinite(loss) for loss in losses)
     assert all(p.dtype == torch.float32 for p in trainer.model.parameters())
     assert not _trainer(tmp_path).autocast                 # auto: CUDA only
+    with pytest.raises(ValueError, match="bf16"):
+        _trainer(tmp_path, bf16="yes")
 
 
 def test_short_training_run_lowers_the_loss(tmp_path):

@@ -48,6 +48,11 @@ def cell_table(model, max_digits: int, per_cell: int, seed: int = 1234,
     return table
 
 
+def format_cells(cell_exact: dict) -> str:
+    """{"2x2": 0.71, ...} as one line of percentages, e.g. "1x1 100%  2x2 71%"."""
+    return "  ".join(f"{cell} {100 * exact:.0f}%" for cell, exact in cell_exact.items())
+
+
 def format_table(table, which: int = 0) -> str:
     """A Markdown table of exact match (which=0) or token accuracy (which=1), in percent."""
     n = max(max(k) for k in table)

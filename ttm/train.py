@@ -25,7 +25,7 @@ import torch
 
 from . import checkpoint, distributed
 from .data import Curriculum, cell_key, make_batch, random_pairs
-from .metrics import score
+from .metrics import format_cells, score
 from .model import TTM, TTMConfig
 
 
@@ -82,6 +82,8 @@ def lr_factor(step: int, cfg: TrainConfig) -> float:
 
 class Trainer:
     def __init__(self, cfg: TrainConfig, model_config: TTMConfig | None = None):
+        if cfg.bf16 not in ("auto", "on", "off"):
+            raise ValueError(f"bf16 must be auto, on or off, not {cfg.bf16!r}")
         self.cfg = cfg
         device = pick_device(cfg.device)
         self.dist = distributed.from_env(device.type)
@@ -106,8 +108,6 @@ class Trainer:
         self.history: list = []
         if resume:
             self._restore(resume)
-        if cfg.bf16 not in ("auto", "on", "off"):
-            raise ValueError(f"bf16 must be auto, on or off, not {cfg.bf16!r}")
         self.autocast = cfg.bf16 == "on" or (cfg.bf16 == "auto" and self.device.type == "cuda")
         self.train_model = self.dist.wrap(self.model, self.device)  # DDP, or the model itself
         self.snapshots: queue.Queue[Snapshot] = queue.Queue(maxsize=cfg.snapshot_queue)
@@ -312,13 +312,8 @@ class ProgressBar:
         sys.stderr.write(f"\r[{bar}] step {trainer.step}{total} stage {trainer.curriculum.stage} "
                          f"loss {loss} exact {m.get('exact', 0):.3f} "
                          f"{m.get('examples_per_s', 0):.0f} ex/s lr {m.get('lr', 0):.2e} "
-                         f"cells {_cells(m.get('cell_exact', {}))}   ")
+                         f"cells {format_cells(m.get('cell_exact', {}))}   ")
         sys.stderr.flush()
-
-
-def _cells(cell_exact: dict) -> str:
-    """The stage's cells' exact match in percent, e.g. "1x1 100 2x2 71"."""
-    return " ".join(f"{cell} {100 * exact:.0f}" for cell, exact in cell_exact.items())
 
 
 def parse_args(argv=None) -> TrainConfig:
