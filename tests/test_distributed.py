@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 import torch.multiprocessing as mp
 
-from ttm import checkpoint
+from ttm import checkpoint, distributed
 from ttm_fixtures import tiny_config
 from ttm.train import TrainConfig, Trainer
 
@@ -38,7 +38,7 @@ def worker(rank: int, world: int, port: int, tmp: str) -> None:
     torch.save({"weights": trainer.model.state_dict(), "losses": losses,
                 "stage": trainer.curriculum.stage, "rng": trainer.rng.bit_generator.state,
                 "examples": trainer.examples}, f"{tmp}/result{rank}.pt")
-    torch.distributed.destroy_process_group()
+    distributed.shutdown()  # barrier first: a rank tearing down alone can abort its peer
 
 
 def test_two_ranks_stay_in_sync_and_learn(tmp_path):
