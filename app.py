@@ -22,8 +22,6 @@ import time
 from pathlib import Path
 
 SHIPPED = "models/ttm-multiply.pt"
-TINY = dict(dim=32, memory_tokens=8, read_tokens=4, layers=2, heads=2, mlp_dim=64,
-            summarizer_hidden=16, max_digits=3)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -72,7 +70,7 @@ def build_trainer(args):
     out = Path(args.out)
     if out.resolve() == Path(SHIPPED).resolve():
         raise SystemExit(f"error: --out {args.out} would overwrite the shipped model; pick another path")
-    model_config = TTMConfig(**TINY) if args.tiny else None
+    model_config = TTMConfig.tiny() if args.tiny else None
     max_digits = (model_config or TTMConfig()).max_digits
     try:
         a, b = parse_problem(args.problem, max_digits)
@@ -105,8 +103,8 @@ def main(argv=None) -> int:
         os.environ.pop("DISPLAY", None)   # viz.window reads it when imported: headless pyglet + EGL
     trainer = build_trainer(args)
 
-    from studio.client import TraceViewer
     from studio.controller import Controller
+    from studio.trace_viewer import TraceViewer
     from ttm.graph import extract
 
     controller = Controller(trainer=trainer, history_size=args.history)

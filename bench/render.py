@@ -19,6 +19,7 @@ import numpy as np
 
 from bench import report
 from viz import gl_context
+from viz.draw.base import UNIT_LUT
 from viz.mappers import map_tensor
 from viz.renderer import Renderer
 from viz.scene import Scene
@@ -27,7 +28,6 @@ from viz.shaders import mat_bytes, program, set_uniforms
 UPDATE = 100_000
 TRACE = {"memory": (8, 96, 128), "read.weights": (7, 16, 106), "write.weights": (7, 96, 122),
          "attention": (7, 4, 4, 16, 16)}
-
 
 
 def block_scene(n: int, rng: np.random.Generator) -> Scene:
@@ -98,7 +98,7 @@ class Bare:
         uniforms = dict(u_vp=mat_bytes(proj @ view), u_origin=(0.0, 0.0, 0.0), u_scale=1.0,
                         u_fill=self.renderer.fill, u_lut_row=0, **self.renderer.light_uniforms(view))
         set_uniforms(self.prog, uniforms)
-        self.renderer._lut.use(0)
+        self.renderer.lut.use(UNIT_LUT)
         self.ctx.viewport = (0, 0, w, h)
         self.ctx.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)
         self.ctx.enable_only(moderngl.DEPTH_TEST | moderngl.CULL_FACE)

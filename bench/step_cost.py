@@ -2,6 +2,7 @@
 
     python bench/step_cost.py [--steps 1 2 4 ... 256] [--batch 1 256] [--repeats 15]
                               [--out docs/step_cost.jsonl] [--png docs/step_cost.png]
+    python bench/step_cost.py --from-json docs/step_cost.jsonl --png docs/step_cost.png
 
 The TTM's state is its m memory tokens whatever the step, so a step costs the same at step 1 and
 step 256. The baseline is a standard causal decoder with the same width, depth, heads and MLP
@@ -18,11 +19,12 @@ Repeats sweep all t in turn, so slow drifts in background load hit every t alike
 figure is the fastest repeat (the timeit convention: on a shared machine, slower repeats measure
 the other processes, and at batch 1 the times are bimodal with the scheduler's time slice); the
 median and quartiles are in the JSON too. Writes one JSON line per (model, batch, step), then one
-crossover line per batch.
+crossover line per batch. The plot is drawn from those lines, so --from-json redraws a saved run.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -34,7 +36,6 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import report  # noqa: E402
-from ttm import charts  # noqa: E402
 from ttm.ablate import SMALL  # noqa: E402
 from ttm.model import TTM, Block, TTMConfig  # noqa: E402
 
@@ -120,6 +121,32 @@ def crossover(steps: list[int], ttm_ms: list[float], base_ms: list[float]) -> di
     return {"step": steps[0] + (flat - (mb + slope * (steps[0] - mt))) / slope, "extrapolated": True}
 
 
+def figure(lines: list[dict]):
+    """Milliseconds per step against the step, one plot per batch size; a measured (not
+    extrapolated) crossover is marked."""
+    from ttm import plots  # matplotlib only when a chart is drawn
+
+    points = [line for line in lines if line.get("bench") == "step_cost"]
+    batches = list(dict.fromkeys(line["batch"] for line in points))
+    panels = []
+    for batch in batches:
+        here = [line for line in points if line["batch"] == batch]
+        series = [(model, [x["step"] for x in here if x["model"] == model],
+                   [x["ms_min"] for x in here if x["model"] == model])
+                  for model in dict.fromkeys(x["model"] for x in here)]
+        panels.append((f"Batch {batch}: ms per step (fastest of {here[0]['repeats']})", series))
+    fig = plots.line_plots(panels, xlabel="step (log2 axis)", ylabel="ms per step")
+    crossings = {line["batch"]: line["step"] for line in lines
+                 if line.get("bench") == "step_cost_crossover" and line["step"] is not None
+                 and not line["extrapolated"]}
+    for ax, batch in zip(fig.axes, batches):
+        if batch in crossings:
+            ax.axvline(crossings[batch], color="0.4", linestyle="--", linewidth=1,
+                       label=f"crossover, step {crossings[batch]:.0f}")
+            ax.legend(frameon=False)
+    return fig
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--steps", type=int, nargs="+", default=[2**i for i in range(9)])
@@ -134,20 +161,35 @@ def parse_args(argv=None):
     p.add_argument("--png", default="docs/step_cost.png")
     p.add_argument("--small", action="store_true",
                    help="the ablation's reduced model (ttm.ablate.SMALL)")
+    p.add_argument("--from-json", default=None,
+                   help="instead of measuring, draw the lines saved in this JSONL file (--out)")
     return p.parse_args(argv)
 
 
 def main(argv=None) -> list[dict]:
     args = parse_args(argv)
+    if args.from_json:
+        lines = [json.loads(x) for x in Path(args.from_json).read_text().splitlines() if x.strip()]
+    else:
+        lines = run(args)
+        report.write_jsonl(args.out, lines)
+    if args.png and any(line.get("bench") == "step_cost" for line in lines):
+        from ttm import plots
+        plots.save(figure(lines), args.png)
+    return lines
+
+
+def run(args) -> list[dict]:
+    """Measure every (model, batch, step): the JSON lines."""
     torch.set_num_threads(args.threads)
     cfg = TTMConfig(**SMALL) if args.small else TTMConfig()
     k = args.tokens_per_step or cfg.input_tokens
     machine = report.machine(args.threads)
     variants = [("ttm", False)] + ([("ttm_compiled", True)] if args.compile else [])
-    lines, figures = [], []
+    lines = []
     for batch in args.batch:
         repeats = args.repeats or (60 if batch == 1 else 5)
-        best, series = {}, []
+        best = {}
         for name, compiled in variants:
             try:
                 times = measure(cfg, batch, args.steps, repeats, k, compile_ttm=compiled)
@@ -168,9 +210,6 @@ def main(argv=None) -> list[dict]:
                                   "ms_min": round(min(raw), 4), "ms_p25": round(q[0], 4),
                                   "ms_median": round(q[1], 4), "ms_p75": round(q[2], 4),
                                   "repeats": repeats, "tokens_per_step": k, "machine": machine})
-                series.append((model, args.steps, ms))
-        figures.append(charts.line_plot(f"BATCH {batch}: MS PER STEP (FASTEST OF {repeats})",
-                                        series, xlabel="STEP (LOG2)", ylabel="MS"))
         if "ttm" in best and "transformer_kv" in best:
             ttm_ms, base_ms = best["ttm"], best["transformer_kv"]
             cross = crossover(args.steps, ttm_ms, base_ms)
@@ -184,9 +223,6 @@ def main(argv=None) -> list[dict]:
             print(f"batch {batch}: TTM {statistics.median(ttm_ms):.3f} ms/step (spread "
                   f"{100 * spread:.0f}% over steps {args.steps[0]}..{args.steps[-1]}); KV-cached "
                   f"transformer {base_ms[0]:.3f} -> {base_ms[-1]:.3f} ms/step; crossover: {where}")
-    report.write_jsonl(args.out, lines)
-    if args.png and figures:
-        charts.stack(figures).save(args.png)
     return lines
 
 

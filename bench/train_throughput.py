@@ -38,8 +38,7 @@ class PlainLoop:
         self.model = TTM(config)
         if compiled:
             self.model.step.compile()
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=cfg.betas,
-                                           weight_decay=cfg.weight_decay)
+        self.optimizer = self.model.configure_optimizers(cfg.weight_decay, cfg.lr, cfg.betas)
         self.curriculum = Curriculum(final_stage=cfg.digits, stage=stage)
         self.rng, self.batch_size, self.clip = np.random.default_rng(cfg.seed), cfg.batch_size, cfg.grad_clip
         self.model.train()

@@ -62,8 +62,8 @@ vec3 bevel(vec3 colour, float flag, float border, float face_px) {
 }
 
 #if defined FRAGMENT_SHADER && defined PICKING
-// picking targets are RG32UI: (group + 1, slot + 1), so (0, 0) is the background
+// picking targets are RG32UI: (group + 1, instance + 1), so (0, 0) is the background
 uniform uint u_group;
 out uvec2 f_id;
-void write_pick(uint slot) { f_id = uvec2(u_group + 1u, slot); }
+void write_pick(uint instance) { f_id = uvec2(u_group + 1u, instance); }
 #endif

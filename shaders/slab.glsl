@@ -5,7 +5,7 @@
 // cells (a few cells at most) and shades the first cube it hits as voxel.glsl would: same face,
 // same light, same bevel, the same gaps. So a slab is a stand-in for its cubes at any size, and the
 // hand-over between the two shows no seam.
-// PICKING: writes (group + 1, slot + 1) of the cell hit instead of a colour.
+// PICKING: writes (group + 1, instance + 1) of the cell hit instead of a colour.
 #include "common.glsl"
 
 uniform vec3 u_grid_origin;                // local position of cell (0, 0, 0)
@@ -57,14 +57,14 @@ flat in float v_layer;
 flat in float v_side;
 
 #if defined PICKING
-uniform usampler3D u_slots;                // slot + 1 per cell, 0 where no voxel
+uniform usampler3D u_instances;            // instance + 1 per cell, 0 where no voxel
 #define Cell uint
-Cell fetch(ivec3 g) { return texelFetch(u_slots, g, 0).r; }
+Cell fetch(ivec3 g) { return texelFetch(u_instances, g, 0).r; }
 bool filled(Cell c) { return c != 0u; }
 #else
 uniform usampler3D u_cells;                // (colour table entry, flags) per cell
 out vec4 f_colour;
-const uint CELL_VOXEL = 1u, CELL_HIGHLIGHT = 2u, CELL_NAN = 4u;   // viz/gpu_groups.py
+const uint CELL_VOXEL = 1u, CELL_HIGHLIGHT = 2u, CELL_NAN = 4u;   // viz/draw/slabs.py
 #define Cell uvec2
 Cell fetch(ivec3 g) { return texelFetch(u_cells, g, 0).rg; }
 bool filled(Cell c) { return (c.y & CELL_VOXEL) != 0u; }

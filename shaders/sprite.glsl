@@ -1,6 +1,6 @@
 #version 330
 // Point sprites, one per voxel: the middle level of detail, shaded like the cube they stand in for.
-// PICKING: writes (group + 1, slot + 1) into an RG32UI target instead of a colour.
+// PICKING: writes (group + 1, instance + 1) into an RG32UI target instead of a colour.
 #include "common.glsl"
 
 #if defined VERTEX_SHADER
@@ -12,7 +12,7 @@ uniform vec3 u_eye;                       // camera position, world
 uniform float u_focal_px;                 // P[1][1] * viewport height / 2: world size at w=1 -> pixels
 
 flat out vec3 v_colour;
-flat out uint v_slot;
+flat out uint v_instance;
 
 void main() {
     vec3 world = u_origin + u_scale * in_pos;
@@ -22,7 +22,7 @@ void main() {
     float fill = mix(1.0, u_fill, smoothstep(3.0, 6.0, spacing_px));
     gl_PointSize = max(spacing_px * fill, in_flag > 0.5 ? 3.0 : 1.0);
 #if defined PICKING
-    v_slot = uint(gl_VertexID + 1);           // draws start at `first`, so this is the slot
+    v_instance = uint(gl_VertexID + 1);       // draws start at `first`, so this is the instance
 #else
     v_colour = highlight(colormap(in_value), in_flag) * cube_shade(u_eye - world);
 #endif
@@ -31,10 +31,10 @@ void main() {
 
 #if defined FRAGMENT_SHADER
 flat in vec3 v_colour;
-flat in uint v_slot;
+flat in uint v_instance;
 
 #if defined PICKING
-void main() { write_pick(v_slot); }
+void main() { write_pick(v_instance); }
 #else
 out vec4 f_colour;
 void main() { f_colour = vec4(v_colour, 1.0); }

@@ -1,6 +1,6 @@
 #version 330
 // Instanced lit cubes, one instance per voxel: the near level of detail.
-// PICKING: writes (group + 1, slot + 1) into an RG32UI target instead of a colour.
+// PICKING: writes (group + 1, instance + 1) into an RG32UI target instead of a colour.
 #include "common.glsl"
 
 #if defined VERTEX_SHADER
@@ -10,13 +10,13 @@ layout(location = 2) in vec3 in_pos;      // per instance: voxel centre, local u
 layout(location = 3) in float in_value;   // per instance: normalized value
 layout(location = 4) in float in_flag;    // per instance: 1 = highlighted
 
-uniform int u_base;                       // slot of instance 0 in this draw (draws cover chunk runs)
+uniform int u_first;                      // instance number of gl_InstanceID 0 (draws cover chunk runs)
 uniform vec3 u_eye;                       // camera position, world
 
 out vec3 v_local;
 flat out vec3 v_colour;
 flat out float v_flag;
-flat out uint v_slot;
+flat out uint v_instance;
 
 void main() {
     int axis = gl_VertexID / 4;
@@ -31,7 +31,7 @@ void main() {
     v_local = local;
     v_flag = in_flag;
 #if defined PICKING
-    v_slot = uint(u_base + gl_InstanceID + 1);
+    v_instance = uint(u_first + gl_InstanceID + 1);
 #else
     // lighting is constant over a face, so it is done once per vertex, not per fragment
     v_colour = highlight(colormap(in_value), in_flag) * shade(normal);
@@ -43,10 +43,10 @@ void main() {
 in vec3 v_local;
 flat in vec3 v_colour;
 flat in float v_flag;
-flat in uint v_slot;
+flat in uint v_instance;
 
 #if defined PICKING
-void main() { write_pick(v_slot); }
+void main() { write_pick(v_instance); }
 #else
 out vec4 f_colour;
 void main() {

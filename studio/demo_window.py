@@ -1,9 +1,12 @@
 """demo.py's window: one trace, step by step, in the same 3-D view as the app (no training)."""
 from __future__ import annotations
 
-from studio.client import HEADLESS, TraceViewer
-from studio.controller import Controller
-from studio.panels import Rect, layout, walkthrough_panel
+from studio.trace_viewer import HEADLESS, TraceViewer  # first: it sets pyglet up (viz.window)
+
+from studio.controller import Controller  # noqa: I001
+from studio.panel_frame import Rect, layout
+from studio.walkthrough import verdict
+from studio.walkthrough_panel import walkthrough_panel
 
 
 class DemoViewer(TraceViewer):
@@ -14,8 +17,8 @@ class DemoViewer(TraceViewer):
         walkthrough_panel(self.controller, Rect(right.x, right.y, right.w,
                                                 rects["view"].y + rects["view"].h - right.y))
         left = rects["training"]
-        self.panels.inspector(Rect(left.x, left.y, left.w, left.h * 0.5))
-        self.panels.timeline(rects["timeline"])
+        self.panels.inspector.draw(Rect(left.x, left.y, left.w, left.h * 0.5))
+        self.panels.timeline.draw(rects["timeline"])
 
 
 def run(model, problem, args) -> int:
@@ -36,6 +39,5 @@ def run(model, problem, args) -> int:
             viewer.run_frames(frames, screenshot=args.screenshot)
     finally:
         viewer.close()
-    t = controller.trace
-    print(f"{t.problem} = {t.answer} ({'correct' if t.correct else f'wrong, the answer is {t.expected}'})")
+    print(verdict(controller.trace))
     return 0

@@ -14,19 +14,13 @@ from ttm import Trace
 from ttm import tokens as tok
 
 
+# The source tokens of a write's weights, in column order, for each write rule of ttm.model.
 def segments(trace: Trace, name: str) -> dict[str, int]:
-    """Which source columns of read/write weights are memory, processed and input tokens, in order."""
-    m = trace["memory"].shape[1]
-    r = trace["read.weights"].shape[1]
-    n = trace["inputs"].shape[1]
-    if name == "read.weights":
-        return {"memory": m, "input": n}
-    cols = trace[name].shape[-1]
-    for parts in ({"memory": m, "processed": r, "input": n}, {"memory": m, "processed": r},
-                  {"processed": r}):
-        if sum(parts.values()) == cols:
-            return parts
-    return {"source": cols}
+    """Which source columns of read/write weights are memory, processed and input tokens, in order,
+    as the trace's model config says. A trace whose config is unknown has one segment of sources."""
+    if trace.config is None:
+        return {"source": trace[name].shape[-1]}
+    return trace.config.sources(name)
 
 
 def source_label(trace: Trace, name: str, column: int, step: int | None = None) -> str:
@@ -122,10 +116,25 @@ def format_step(report: StepReport) -> list[str]:
     return lines
 
 
-def verdict(trace: Trace) -> str:
+def outcome(trace: Trace, explain: bool = False) -> str:
+    """"1554 (correct)", "1594 (wrong)", or with `explain` "1594 (wrong, the answer is 1554)"."""
     answer = "no digits" if trace.answer is None else str(trace.answer)
-    mark = "correct" if trace.correct else f"wrong, the answer is {trace.expected}"
-    return f"{trace.problem} = {answer}  ({mark})"
+    if trace.correct:
+        mark = "correct"
+    else:
+        mark = f"wrong, the answer is {trace.expected}" if explain else "wrong"
+    return f"{answer} ({mark})"
+
+
+def verdict(trace: Trace) -> str:
+    """"37 × 42 = 1554 (correct)": the last line of a walk-through."""
+    return f"{trace.problem} = {outcome(trace, explain=True)}"
+
+
+def step_summary(trace: Trace, t: int) -> str:
+    """"step 2 (0-4): input 5, produced 5 (p 0.98)": one line for the timeline."""
+    r = step_report(trace, t)
+    return f"step {t} (0-{trace.steps - 1}): input {r.inputs}, produced {r.digit} (p {r.probability:.2f})"
 
 
 def format_walkthrough(trace: Trace, top: int = 3) -> str:

@@ -2,9 +2,12 @@
 import json
 import math
 
+import numpy as np
 
-from ttm import png
-from ttm.ablate import VARIANTS, bar_chart, main as ablate_main, markdown, run_ablation, train_config
+from chart_checks import read_chart
+from ttm import plots
+from ttm.ablate import (VARIANTS, bar_chart, main as ablate_main, results_table, run_ablation,
+                        train_config)
 from ttm_fixtures import tiny_config
 from ttm.train import Trainer
 
@@ -35,10 +38,25 @@ def test_run_ablation_table_and_chart(tmp_path):
     assert [r["variant"] for r in results] == ["ttm", "pool"]
     assert all(r["examples"] == 32 and set(r["cells"]) == {"1x1", "1x2", "2x1", "2x2"}
                for r in results)
-    table = markdown(results).splitlines()
+    table = results_table(results).splitlines()
     assert len(table) == 4 and table[0].startswith("| variant | params | examples | wall time")
-    bar_chart(results, "T").save(tmp_path / "b.png")
-    assert png.decode((tmp_path / "b.png").read_bytes()).shape[2] == 3
+    assert table[1] == "|---" * 12 + "|" and table[3].startswith("| pool | ")
+
+
+def test_bar_chart_draws_every_cell_and_the_overall_per_variant(tmp_path):
+    results = [{"variant": "ttm", "cells": {"1x1": 1.0, "2x2": 0.25}, "exact_match": 0.625},
+               {"variant": "fifo", "cells": {"1x1": 0.5, "2x2": 0.0}, "exact_match": 0.25}]
+    fig = bar_chart(results, "T")
+    ax = fig.axes[0]
+    # Bars go series by series (1x1, 2x2, overall), each over the variants, in percent.
+    assert [round(bar.get_height(), 6) for bar in ax.patches] == [100, 50, 25, 0, 62.5, 25]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["ttm", "fifo"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["1x1 cell", "2x2 cell", "overall"]
+    rgb = read_chart(plots.save(fig, tmp_path / "b.png"))
+    # The tallest bar (ttm's 1x1) is painted in the first series colour.
+    x, y = ax.transData.transform((ax.patches[0].get_x() + ax.patches[0].get_width() / 2, 50))
+    blue = np.round(255 * np.array(ax.patches[0].get_facecolor()[:3]))
+    assert np.abs(rgb[int(round(rgb.shape[0] - y)), int(round(x))] - blue).max() <= 2
 
 
 def test_cli(tmp_path, capsys):
@@ -50,4 +68,8 @@ def test_cli(tmp_path, capsys):
     assert "small model" in text and "| memoryless |" in text
     record = json.loads(out.read_text())
     assert record["small"] and len(record["results"]) == 2
-    assert image.exists()
+    assert "cpus" in record["machine"] and record["machine"].endswith("device cpu")
+    drawn = read_chart(image)
+    again = ablate_main(["--from-json", str(out), "--png", str(tmp_path / "b.png")])
+    assert again == record["results"] and "| memoryless |" in capsys.readouterr().out
+    np.testing.assert_array_equal(read_chart(tmp_path / "b.png"), drawn)

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from studio.controller import Controller, compact
+from studio.controller import Controller
+from studio.snapshot_history import compact
 from studio.view import SceneSync
 from ttm.trace import STEP_NAMES, Trace
 from ttm.train import Snapshot, TrainConfig, Trainer
@@ -113,7 +114,7 @@ def test_timeline_steps_play_and_clamp(trace):
     c.set_step(10**6)
     assert c.step == c.steps - 1
     c.set_step(0)
-    c.speed = 2.0
+    c.set_speed(2.0)
     c.toggle_play()
     c.tick(1.0)                                    # two steps per second
     assert c.step == 2
@@ -122,9 +123,26 @@ def test_timeline_steps_play_and_clamp(trace):
     shown = c.view_tensors()
     assert np.array_equal(shown["memory.before"], trace["memory"][1].numpy())
     assert np.array_equal(shown["memory.after"], trace["memory"][2].numpy())
-    c.all_memory = True
+    c.set_all_memory(True)
     assert np.array_equal(c.view_tensors()["memory"], trace["memory"].numpy())
     assert shown["attention"].shape == (1,) + tuple(trace["attention"].shape[1:])
+
+
+def test_state_is_read_only_and_changed_through_methods(trace):
+    c = Controller(trace)
+    for name in ("version", "step", "speed", "follow_live", "history_speed", "all_memory", "message"):
+        with pytest.raises(AttributeError):
+            setattr(c, name, getattr(c, name))
+    c.select("memory.before", (1, 1))
+    version = c.version
+    c.set_all_memory(True)                          # the view changed: redrawn, selection re-read
+    assert c.all_memory and c.version > version and c.selection.value is None
+    c.set_all_memory(False)
+    assert c.selection.value == float(trace["memory"][0, 1, 1])
+    c.set_speed(4.0)
+    c.set_history_speed(20.0)
+    c.notify("hello")
+    assert (c.speed, c.history_speed, c.message) == (4.0, 20.0, "hello")
 
 
 def _snap(trace, step):
@@ -143,12 +161,19 @@ def test_history_is_a_bounded_ring_that_drops_old_models(trace):
     c.show_snapshot(0)                              # scrub back: a compacted entry, float32 again
     assert c.trace.model is None and c.trace["memory"].dtype == torch.float32
     assert torch.allclose(c.trace["memory"], trace["memory"], atol=1e-2, rtol=1e-2)
-    c.follow_live = False
-    c.add_snapshot(_snap(trace, 9))                 # the ring moves under the entry on view
-    assert c.viewing is None or c.history[c.viewing].step == 5
-    c.toggle_history_play()
-    c.history_speed = 10
-    c.tick(1.0)
+    c.scrub_history(3)                              # the person picks training step 7
+    assert not c.follow_live and c.viewed_entry.step == 7
+    c.add_snapshot(_snap(trace, 9))                 # the ring moves under the entry on view ...
+    assert [e.step for e in c.history] == [5, 6, 7, 8, 9]
+    assert c.viewing == 2 and c.viewed_entry.step == 7     # ... which stays on view
+    assert [e.editable for e in c.history] == [False, False, True, True, True]  # and editable
+    c.show_snapshot(0)
+    c.add_snapshot(_snap(trace, 10))                # the entry on view (step 5) drops out
+    assert c.viewing is None and c.viewed_entry is None
+    c.toggle_history_play()                         # replay starts from the oldest
+    assert c.viewed_entry.step == 6 and c.history_playing
+    c.set_history_speed(10)
+    c.tick(1.0)                                     # ten snapshots' time: stops at the newest
     assert not c.history_playing and c.viewing == len(c.history) - 1
 
 
@@ -175,8 +200,7 @@ def test_scene_sync_highlights_edits_and_keeps_colours_steady(trace):
     c.undo()
     sync.update()
     assert scene["memory.after"].highlight is None
-    c.all_memory = True
-    c.version += 1
+    c.set_all_memory(True)
     sync.update()
     assert "memory" in scene and "memory.before" not in scene
 
@@ -247,9 +271,14 @@ def test_a_training_error_is_shown_not_lost(trainer):
 
 def test_panels_draw_on_a_bare_imgui_context_at_any_size(trace):
     imgui = pytest.importorskip("imgui")
-    from studio.panels import Panels, Perf, layout, walkthrough_panel
+    from studio.panel_frame import layout
+    from studio.panels import Panels, Perf
+    from studio.walkthrough_panel import walkthrough_panel
     from viz.lod import LodSettings
     c = Controller(trace)
+    for step in (1, 2):                             # the history row: a slider over two snapshots
+        c.add_snapshot(_snap(trace, step))
+    c.scrub_history(0)
     sync = SceneSync(Scene(), c)
     sync.update()
     panels = Panels(c, sync, "runs/app.pt", lod=LodSettings(), on_frame=lambda: None,
@@ -271,5 +300,6 @@ def test_panels_draw_on_a_bare_imgui_context_at_any_size(trace):
                     assert r.x >= 1 and r.y >= 1 and r.x + r.w <= size[0] - 1 and r.y + r.h <= size[1] - 1
     finally:
         imgui.destroy_context(ctx)
-    assert panels.submit_problem("12 x 34") and c.trace.problem == "12 × 34"
-    assert not panels.submit_problem("12 x 3456") and "at most 3 digits" in panels.problem_error
+    assert panels.timeline.submit_problem("12 x 34") and c.trace.problem == "12 × 34"
+    assert not panels.timeline.submit_problem("12 x 3456")
+    assert "at most 3 digits" in panels.timeline.problem_error

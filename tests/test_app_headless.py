@@ -8,10 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from ttm import save
-from ttm.png import decode
 from ttm_fixtures import tiny_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +33,7 @@ def _run(args, timeout=150):
 
 
 def _check_screenshot(path: Path, size):
-    image = decode(path.read_bytes())
+    image = np.asarray(Image.open(path).convert("RGB"))
     assert image.shape[:2] == (size[1], size[0])
     rgb = image[..., :3].astype(int)
     border = [rgb[:2].reshape(-1, 3), rgb[-2:].reshape(-1, 3), rgb[:, :2].reshape(-1, 3),
@@ -79,7 +80,7 @@ def test_window_survives_tiny_zero_and_huge_resizes_and_quits_on_escape(tmp_path
     ckpt = tmp_path / "tiny.pt"
     save(tiny_model(seed=1), ckpt)
     script = f"""
-from studio.client import TraceViewer
+from studio.trace_viewer import TraceViewer
 from pyglet.window import key
 from studio.controller import Controller
 from ttm import load

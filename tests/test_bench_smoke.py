@@ -3,7 +3,9 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 
+from chart_checks import read_chart
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,7 +25,24 @@ def test_step_cost(tmp_path):
     assert read == json.loads(json.dumps(lines))
     assert {r["model"] for r in read if "model" in r} == {"ttm", "transformer_kv"}
     assert read[-1]["bench"] == "step_cost_crossover"
-    assert (tmp_path / "s.png").exists()
+    drawn = read_chart(tmp_path / "s.png")
+    again = bench.main(["--from-json", str(tmp_path / "s.jsonl"), "--png", str(tmp_path / "t.png")])
+    assert again == read
+    np.testing.assert_array_equal(read_chart(tmp_path / "t.png"), drawn)
+
+
+def test_step_cost_plot_draws_the_measured_lines():
+    bench = load("step_cost")
+    point = lambda model, step, ms: {"bench": "step_cost", "model": model, "batch": 1,  # noqa: E731
+                                     "step": step, "ms_min": ms, "repeats": 3}
+    lines = [point("ttm", 1, 2.0), point("ttm", 4, 2.0), point("transformer_kv", 1, 1.0),
+             point("transformer_kv", 4, 3.0),
+             {"bench": "step_cost_crossover", "batch": 1, "step": 2.5, "extrapolated": False}]
+    ax = bench.figure(lines).axes[0]
+    drawn = {line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in ax.lines}
+    assert drawn["ttm"] == ([1, 4], [2.0, 2.0]) and drawn["transformer_kv"] == ([1, 4], [1.0, 3.0])
+    assert drawn["crossover, step 2"][0] == [2.5, 2.5]
+    assert ax.get_xscale() == "log" and "fastest of 3" in ax.get_title()
 
 
 def test_crossover_interpolates_and_extrapolates():
@@ -55,3 +74,14 @@ def test_train_throughput(tmp_path):
                         "--modes", "cli", "cli_bf16", "--out", str(tmp_path / "t.jsonl")])
     assert [r["loop"] for r in lines] == ["plain", "trainer_cli", "trainer_cli_bf16"]
     assert all(r["examples_per_s"] > 0 for r in lines)
+    assert "cpus" in lines[0]["machine"] and "torch thread(s)" in lines[0]["machine"]
+
+
+def test_plain_loop_uses_the_models_optimizer_split():
+    from ttm.model import TTMConfig
+    from ttm.train import TrainConfig
+    bench = load("train_throughput")
+    loop = bench.PlainLoop(TTMConfig.tiny(), TrainConfig(weight_decay=0.3), stage=1, compiled=False)
+    decay, no_decay = loop.optimizer.param_groups
+    assert decay["weight_decay"] == 0.3 and no_decay["weight_decay"] == 0.0
+    assert any(p is loop.model.token_embedding.weight for p in no_decay["params"])

@@ -4,11 +4,15 @@ import io
 from pathlib import Path
 
 import pytest
+import torch
 
 import demo
 from studio.input_parse import InputError, parse_problem
-from studio.walkthrough import format_walkthrough, step_report
-from ttm import save
+from studio.snapshot_history import compact
+from studio.walkthrough import (format_walkthrough, outcome, segments, source_label, step_report,
+                                verdict)
+from ttm import Trace, save
+from ttm import tokens as tok
 from ttm_fixtures import long_trace, tiny_model
 
 SHIPPED = Path(__file__).resolve().parent.parent / "models" / "ttm-multiply.pt"
@@ -60,12 +64,67 @@ def test_text_walkthrough_on_a_tiny_model():
         assert f"step {t}: input " in text
     assert text.count("memory changed most: slot") == trace.steps
     assert text.count("read   (memory") == trace.steps
-    assert text.strip().endswith(f"({'correct' if trace.correct else f'wrong, the answer is {trace.expected}'})")
     report = step_report(trace, 0)
     assert report.inputs == "123×45<EOS>"
     assert sum(report.read_split.values()) == pytest.approx(1.0)
     assert sum(report.write_split.values()) == pytest.approx(1.0)
     assert [d for _, d in report.memory_changes] == sorted((d for _, d in report.memory_changes), reverse=True)
+
+
+def answering(trace: Trace, answer: list[int]) -> Trace:
+    """`trace` cut to len(answer) steps that produce the tokens `answer` (each fed to the next
+    step, as in a real run): a run whose words are known without running the model."""
+    steps = len(answer)
+    tensors = {name: t if name == "embedding" else t[: steps + (name == "memory")]
+               for name, t in trace.tensors.items()}
+    tensors["prediction"] = torch.tensor(answer)
+    tensors["inputs"] = tensors["inputs"].clone()
+    for t in range(1, steps):
+        tensors["inputs"][t] = tok.PAD
+        tensors["inputs"][t, 0] = answer[t - 1]
+    return Trace(trace.model, trace.a, trace.b, tensors)
+
+
+def test_long_trace_leaves_the_callers_model_alone():
+    model = tiny_model(seed=3)
+    before = {name: p.clone() for name, p in model.state_dict().items()}
+    trace = long_trace(model)
+    assert all(torch.equal(p, before[name]) for name, p in model.state_dict().items())
+    assert trace.model is not model and trace.steps == model.config.max_steps
+
+
+def test_walkthrough_words_for_a_known_answer():
+    trace = long_trace(tiny_model(seed=3))                  # 123 × 45 = 5535
+    right = answering(trace, [5, 3, 5, 5, tok.EOS])         # least significant digit first
+    lines = format_walkthrough(right).splitlines()
+    assert lines[0] == "123 × 45: 5 steps, one answer digit per step, least significant first"
+    steps = [line for line in lines if line.startswith("step ")]
+    assert [line.split(" (p ")[0] for line in steps] == [
+        "step 0: input 123×45<EOS>  -> produced 5", "step 1: input 5            -> produced 3",
+        "step 2: input 3            -> produced 5", "step 3: input 5            -> produced 5",
+        "step 4: input 5            -> produced <EOS>"]
+    assert [line.split("answer so far: ")[-1] for line in steps[:4]] == ["5", "35", "535", "5535"]
+    assert lines[-1] == "123 × 45 = 5535 (correct)"
+    wrong = answering(trace, [5, 3, 5, 6, tok.EOS])
+    assert format_walkthrough(wrong).splitlines()[-1] == "123 × 45 = 6535 (wrong, the answer is 5535)"
+    assert outcome(wrong) == "6535 (wrong)" and outcome(right) == "5535 (correct)"
+    assert verdict(answering(trace, [tok.EOS])) == "123 × 45 = no digits (wrong, the answer is 5535)"
+
+
+def test_segments_come_from_the_write_rule():
+    """Which columns of the weights are memory, processed and input tokens (m 8, r 4, n 8)."""
+    expected = {"summarize": {"memory": 8, "processed": 4, "input": 8},
+                "erase_add": {"processed": 4}, "fifo": {"memory": 8, "processed": 4}}
+    for rule, parts in expected.items():
+        trace = tiny_model(seed=0, write_rule=rule).trace(12, 34)
+        assert segments(trace, "write.weights") == parts
+        assert segments(trace, "read.weights") == {"memory": 8, "input": 8}
+        assert segments(compact(trace), "write.weights") == parts   # a compacted history entry too
+    unknown = Trace(None, 12, 34, trace.tensors)                    # no config: nothing guessed
+    assert segments(unknown, "write.weights") == {"source": 12}
+    memoryless = tiny_model(seed=0, use_memory=False).trace(12, 34)
+    assert segments(memoryless, "read.weights") == {"memory": 0, "input": 8}
+    assert source_label(memoryless, "read.weights", 2, step=0) == "input 2 '×'"
 
 
 def test_demo_text_main_with_a_checkpoint(tmp_path, capsys):

@@ -1,16 +1,19 @@
-"""ttm.evaluate, the cell-table helpers in ttm.metrics, and the PNG / raster / chart code it uses."""
+"""ttm.evaluate, the cell-table helpers in ttm.metrics, and the heat map it draws (ttm.plots)."""
 import json
+import subprocess
+import sys
+from pathlib import Path
 
+import matplotlib
 import numpy as np
-import pytest
 import torch
 
-from ttm import charts, png, save, tokens as tok
-from ttm.evaluate import default_max_digits, main as evaluate_main
-from ttm.metrics import cell_table, table_mean, table_records
+from chart_checks import read_chart
+from ttm import plots, save, tokens as tok
+from ttm.evaluate import default_max_digits, heatmap, main as evaluate_main
+from ttm.metrics import cell_table, format_table, table_from_records, table_mean, table_records
 from ttm.model import TTM
 from ttm_fixtures import tiny_config
-from ttm.raster import FONT, Canvas, text_size
 
 
 TINY = tiny_config(layers=1, max_digits=3)
@@ -30,32 +33,32 @@ class Oracle:
         return [tok.answer_tokens(a * b) for a, b in pairs]
 
 
-def test_png_round_trip():
-    image = np.random.default_rng(0).integers(0, 256, size=(7, 5, 3), dtype=np.uint8)
-    data = png.encode(image)
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    np.testing.assert_array_equal(png.decode(data), image)
-    with pytest.raises(ValueError, match="want"):
-        png.encode(image.astype(np.float32))
+def test_heatmap_paints_each_cell_with_the_colormap_at_its_value(tmp_path):
+    # (exact, token accuracy) per cell: four very different values in each panel.
+    table = {(1, 1): (0.0, 1.0), (1, 2): (1.0, 0.0), (2, 1): (0.5, 0.25), (2, 2): (0.25, 0.75)}
+    fig = heatmap(table)
+    rgb = read_chart(plots.save(fig, tmp_path / "h.png"))
+    cmap = matplotlib.colormaps[plots.HEAT_COLORMAP]
+    for which, ax in enumerate(fig.axes[:2]):  # the two panels; the colour bar comes after
+        painted = []
+        for (da, db), values in table.items():
+            # Up and left of the cell's centre: inside the cell, clear of the number written there.
+            x, y = ax.transData.transform((db - 1 - 0.3, da - 1 - 0.3))
+            pixel = rgb[int(round(rgb.shape[0] - y)), int(round(x))].astype(int)
+            expected = np.round(255 * np.array(cmap(values[which])[:3])).astype(int)
+            assert np.abs(pixel - expected).max() <= 2, ((da, db), which, pixel, expected)
+            painted.append(tuple(pixel))
+        assert len(set(painted)) == 4
+        assert [t.get_text() for t in ax.texts] == [f"{100 * v[which]:.1f}" for v in table.values()]
 
 
-def test_font_and_text():
-    assert all(FONT[str(d)].shape == (5, 3) and FONT[str(d)].any() for d in range(10))
-    canvas = Canvas(40, 20)
-    canvas.text(0, 0, "8", (0, 0, 0), scale=2)
-    ink = (canvas.pixels == 0).all(-1)
-    assert ink[:10, :6].sum() == FONT["8"].sum() * 4 and not ink[:, 6:].any()
-    assert text_size("12", 2) == (14, 10)
-
-
-def test_heatmap_colors_cells_by_value():
-    values = np.array([[0.0, 1.0], [0.5, 0.25]])
-    canvas = charts.heatmaps([("T", values, [1, 2], [1, 2])], "A", "B", cell=40)
-    left, top = 70, 56  # the layout's margins
-    for r in range(2):
-        for c in range(2):
-            corner = canvas.pixels[top + r * 40 + 2, left + c * 40 + 2]
-            assert tuple(corner) == charts.ramp(values[r, c])
+def test_format_table_is_markdown_in_percent():
+    table = {(1, 1): (1.0, 1.0), (1, 2): (0.5, 0.75), (2, 1): (0.25, 0.5), (2, 2): (0.0, 0.125)}
+    assert format_table(table, 0).splitlines() == [
+        "| a \\ b | 1 digit | 2 digits |", "|---|---|---|",
+        "| 1 digit | 100.0 | 50.0 |", "| 2 digits | 25.0 | 0.0 |"]
+    assert format_table(table, 1).splitlines()[3] == "| 2 digits | 50.0 | 12.5 |"
+    assert table_from_records(table_records(table)) == table
 
 
 def test_cell_table_of_a_perfect_model():
@@ -75,18 +78,30 @@ def test_default_max_digits_is_one_beyond_training_capped():
     assert default_max_digits({"config": {"max_digits": 4}}) == 4
 
 
-def test_cli_writes_json_and_png_deterministically(tmp_path, capsys):
+def test_cli_writes_json_and_png_deterministically_and_redraws_from_json(tmp_path, capsys):
     torch.manual_seed(0)
     save(TTM(TINY), tmp_path / "m.pt", trainer={"train_config": {"digits": 1}, "step": 7})
     argv = [str(tmp_path / "m.pt"), "--per-cell", "20", "--json", str(tmp_path / "a.json"),
             "--png", str(tmp_path / "a.png")]
     first = evaluate_main(argv)
-    out = capsys.readouterr().out
-    assert "| 2 digits |" in out and "Token accuracy" in out
+    captured = capsys.readouterr()
+    assert "| 2 digits |" in captured.out and "Token accuracy" in captured.out
+    assert "4/4" in captured.err                                   # the progress bar's last state
     assert first["max_digits"] == 2 and len(first["cells"]) == 4
     assert set(first) >= {"overall", "trained_range", "beyond_training"}
     assert json.loads((tmp_path / "a.json").read_text()) == json.loads(json.dumps(first))
-    image = png.decode((tmp_path / "a.png").read_bytes())
-    assert image.shape[2] == 3 and image.shape[0] > 100
+    image = read_chart(tmp_path / "a.png")
     second = evaluate_main(argv[:3] + ["--max-digits", "2"])
     assert second["cells"] == first["cells"]
+    capsys.readouterr()
+    again = evaluate_main(["--from-json", str(tmp_path / "a.json"), "--png", str(tmp_path / "b.png")])
+    assert again == json.loads(json.dumps(first)) and "| 2 digits |" in capsys.readouterr().out
+    np.testing.assert_array_equal(read_chart(tmp_path / "b.png"), image)
+
+
+def test_importing_the_package_and_its_programs_loads_no_matplotlib():
+    code = ("import sys, ttm, ttm.evaluate, ttm.ablate, ttm.train; "
+            "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'")
+    result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[1],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -1,10 +1,10 @@
 """Mapper logic with no GL: every voxel shows the tensor element (or pooled mean) it claims to."""
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 import torch
 
+from ttm.graph import FxGraph, FxNode
 from viz.mappers import map_tensor, pca_layout
 from viz.mappers.attention import AttentionMapper
 from viz.mappers.generic import STEP_PITCH, GenericMapper, grid_positions
@@ -165,31 +165,25 @@ def test_embedding_pca_of_a_tiny_table():
     assert cloud.count == 2 and np.all(cloud.positions[:, 1:] == 0)
 
 
-@dataclass
-class Node:
-    name: str
-    op: str
-    target: str
-    inputs: tuple = ()
-    shape: tuple | None = None
-    group: str = "other"
+def fx_node(name, op, target, inputs=(), shape=None, group="other") -> FxNode:
+    return FxNode(name, op, target, tuple(inputs), shape, group)
 
 
-@dataclass
-class Graph:
-    nodes: list
+def fx_graph(nodes) -> FxGraph:
+    """The mapper's input is what ttm.graph.extract makes: nodes, and edges between their names."""
+    return FxGraph(tuple(nodes))
 
 
 def small_graph():
-    return Graph([
-        Node("x", "placeholder", "x"),
-        Node("mem", "placeholder", "mem", group="read"),
-        Node("read", "call_module", "read", ("mem", "x"), (1, 4, 8), "read"),
-        Node("attn", "call_module", "process.attn", ("read",), (1, 4, 8), "process"),
-        Node("mlp", "call_module", "process.mlp", ("attn",), (1, 4, 8), "process"),
-        Node("add", "call_function", "add", ("read", "mlp"), (1, 4, 8), "process"),
-        Node("write", "call_method", "write", ("add", "mem"), (1, 6, 8), "write"),
-        Node("out", "output", "output", ("write",)),
+    return fx_graph([
+        fx_node("x", "placeholder", "x"),
+        fx_node("mem", "placeholder", "mem", group="read"),
+        fx_node("read", "call_module", "read", ("mem", "x"), (1, 4, 8), "read"),
+        fx_node("attn", "call_module", "process.attn", ("read",), (1, 4, 8), "process"),
+        fx_node("mlp", "call_module", "process.mlp", ("attn",), (1, 4, 8), "process"),
+        fx_node("add", "call_function", "add", ("read", "mlp"), (1, 4, 8), "process"),
+        fx_node("write", "call_method", "write", ("add", "mem"), (1, 6, 8), "write"),
+        fx_node("out", "output", "output", ("write",)),
     ])
 
 
@@ -214,25 +208,25 @@ def test_graph_layout():
 
 def test_graph_errors():
     with pytest.raises(ValueError, match="not a node"):
-        GraphMapper().map("graph", Graph([Node("a", "output", "o", ("ghost",))]))
+        GraphMapper().map("graph", fx_graph([fx_node("a", "output", "o", ("ghost",))]))
     with pytest.raises(ValueError, match="cycle"):
-        GraphMapper().map("graph", Graph([Node("a", "call_function", "f", ("b",)),
-                                          Node("b", "call_function", "g", ("a",))]))
+        GraphMapper().map("graph", fx_graph([fx_node("a", "call_function", "f", ("b",)),
+                                          fx_node("b", "call_function", "g", ("a",))]))
     with pytest.raises(ValueError, match="no nodes"):
-        GraphMapper().map("graph", Graph([]))
+        GraphMapper().map("graph", fx_graph([]))
     with pytest.raises(ValueError, match="group"):
-        GraphMapper().map("graph", Graph([Node("a", "placeholder", "a", group="middle")]))
+        GraphMapper().map("graph", fx_graph([fx_node("a", "placeholder", "a", group="middle")]))
 
 
 def chain_graph(n: int, width: int = 1):
     """`n` steps of `width` parallel nodes each, read -> process -> write thirds, like a model's."""
-    nodes, last = [Node("in", "placeholder", "in", group="read")], ["in"]
+    nodes, last = [fx_node("in", "placeholder", "in", group="read")], ["in"]
     for step in range(n):
         group = GROUPS[min(3 * step // n, 2)]
         names = [f"n{step}_{k}" for k in range(width)]
-        nodes += [Node(name, "call_function", "f", tuple(last), group=group) for name in names]
+        nodes += [fx_node(name, "call_function", "f", tuple(last), group=group) for name in names]
         last = names
-    return Graph(nodes + [Node("out", "output", "output", tuple(last))])
+    return fx_graph(nodes + [fx_node("out", "output", "output", tuple(last))])
 
 
 @pytest.mark.parametrize("n, width", [(200, 1), (120, 3), (40, 2)])
@@ -259,8 +253,8 @@ def test_graph_bands_and_late_used_values():
             if a != b:
                 assert not set(rows[groups == a]) & set(rows[groups == b])
     # a value made first but used last sits next to its consumer, not across the network
-    graph = Graph([Node("a", "placeholder", "a"), Node("b", "call_function", "f", ("a",)),
-                   Node("c", "call_function", "g", ("b",)), Node("p", "get_attr", "p"),
-                   Node("d", "call_function", "h", ("c", "p"))])
+    graph = fx_graph([fx_node("a", "placeholder", "a"), fx_node("b", "call_function", "f", ("a",)),
+                   fx_node("c", "call_function", "g", ("b",)), fx_node("p", "get_attr", "p"),
+                   fx_node("d", "call_function", "h", ("c", "p"))])
     layout = GraphMapper().map("graph", graph)
     assert layout.positions[3, 0] == layout.positions[2, 0]        # p at c's depth, right before d

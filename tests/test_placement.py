@@ -122,6 +122,37 @@ def test_hidden_groups_take_no_room():
     np.testing.assert_allclose(scene.bbox()[0], everything[0])
 
 
+def test_the_structure_version_moves_with_what_is_drawn_where_not_with_values():
+    scene = Scene(aspect=1.0)
+    memory, extra = layouts()[1], layouts()[3]
+    versions = [scene.structure_version]
+
+    def moved() -> bool:
+        versions.append(scene.structure_version)
+        return versions[-1] != versions[-2]
+
+    scene.set_layout(memory)
+    assert moved()                                       # a group added
+    scene.set_layout(extra)
+    assert moved()
+    scene.update_values("extra", np.zeros(7))
+    scene.set_range("extra", (0.0, 2.0))
+    scene.set_highlight("extra", np.ones(7, bool))
+    assert not moved()                                   # values, colours and marks only
+    scene.set_visible("extra", False)
+    assert moved()                                       # hidden
+    scene.set_visible("extra", False)
+    assert not moved()                                   # already hidden: nothing changed
+    scene.relayout(aspect=2.0)
+    assert moved()                                       # placed again
+    scene.set_layout(map_tensor("extra", np.ones(7)))
+    assert moved()                                       # a new layout, even of the same shape
+    scene.remove("extra")
+    assert moved()
+    assert Scene().structure_version not in versions     # a fresh scene never looks unchanged
+    assert scene.shown() == [scene["memory"]]
+
+
 def test_labels_seen_from_afar_are_cut_where_the_next_begins():
     width = lambda text: 7.0 * len(text)  # noqa: E731  (a monospace font, 7 px a character)
     labels = [("memory entering step 2", 0.0, 10.0), ("read weights [16x106]", 60.0, 12.0),

@@ -176,6 +176,33 @@ def test_update_values_changes_the_pixels_and_sends_only_that_buffer(gl):
         scene.update_values("a", np.ones(8))
 
 
+def test_the_chunk_table_is_rebuilt_only_when_the_structure_changes(gl):
+    from viz.offscreen import pick_offscreen
+    scene = Scene(aspect=W / H)
+    scene.set_layout(make_layout("a", sheet(3, 3), np.zeros(9)))
+    scene.set_layout(make_layout("b", sheet(3, 3), np.zeros(9)))
+    front_view(scene, 14.0)
+    renderer = setup(gl, scene)
+    render(scene)
+    table = renderer.table
+    scene.update_values("a", np.ones(9))
+    scene.set_range("b", (0.0, 2.0))
+    scene.set_highlight("a", np.ones(9, bool))
+    render(scene)
+    assert renderer.table is table                        # new values: the same chunks
+    scene.set_visible("b", False)                         # `a` is placed again, alone
+    front_view(scene, 8.0)
+    render(scene)
+    assert renderer.table is not table and renderer.table.n_groups == 1
+    x, y = pixel_of(scene, "a", 4)
+    assert (pick_offscreen(scene, (W, H), x, y).name, renderer.stats.groups_drawn) == ("a", 1)
+    table = renderer.table
+    scene.relayout(aspect=3.0)
+    render(scene)
+    assert renderer.table is not table                    # placed again: rebuilt
+    np.testing.assert_allclose(renderer.table.lo.min(0), scene["a"].placement.bbox_min, atol=1e-5)
+
+
 def test_a_colour_range_override_recolours(gl):
     scene = Scene(aspect=W / H)
     scene.set_layout(make_layout("a", [[0, 0, 0]], [0.5]))
@@ -328,6 +355,44 @@ def test_lod_plan_without_gl():
     assert (away.mode == lod.CULLED).all()
 
 
+def test_plan_runs_are_draw_calls_over_consecutive_instances():
+    """Each run is (group, first instance, instance count) of consecutive chunks of one group in
+    one mode, nearest first; together the runs cover exactly that mode's instances."""
+    chunks = [lod.chunk_layout(sheet(200, 100).astype(np.float32)), lod.chunk_layout(sheet(50, 40) * 1.37)]
+    table = lod.ChunkTable.build(chunks, [np.zeros(3), np.array([0.0, -200.0, 0.0])], [1.0, 1.0 / 1.37])
+    cam = Camera(position=[60.0, -80.0, 90.0], near=0.1, far=1e4)
+    plan = lod.plan(table, cam.view_matrix(), cam.projection_matrix(16 / 9), (1280, 720),
+                    lod.LodSettings(max_cubes=5000))
+    assert {lod.CUBES, lod.SLAB, lod.CULLED} <= set(plan.mode.tolist())
+    for mode in (lod.CUBES, lod.SPRITES, lod.SLAB):
+        groups, first, count = plan.runs(table, mode)
+        assert count.sum() == plan.voxels(table, mode)
+        drawn = {(g, i) for g, f, n in zip(groups, first, count) for i in range(f, f + n)}
+        chosen = {(table.group[c], i) for c in np.flatnonzero(plan.mode == mode)
+                  for i in range(table.start[c], table.start[c] + table.count[c])}
+        assert drawn == chosen and len(drawn) == count.sum()           # each instance once
+        near = [plan.depth[(table.group == g) & (table.start >= f) & (table.start < f + n)].min()
+                for g, f, n in zip(groups, first, count)]
+        assert near == sorted(near)
+    in_view = plan.in_view(table)
+    assert in_view.tolist() == [bool((plan.mode[table.group == g] != lod.CULLED).any()) for g in range(2)]
+
+
+def assert_shows_voxels(path, size: tuple[int, int], black_border: bool = True) -> None:
+    """A PNG of `size` whose middle is filled with voxels of many colours (not an empty or a flat
+    frame) and, with `black_border`, the black background all around them."""
+    from PIL import Image
+    with Image.open(path) as image:
+        assert (image.format, image.size) == ("PNG", size)
+        img = np.asarray(image.convert("RGB")).astype(int)
+    h, w = img.shape[:2]
+    middle = img[h // 4: 3 * h // 4, w // 4: 3 * w // 4].reshape(-1, 3)
+    assert (middle.sum(-1) > 60).mean() > 0.5, "the middle of the picture is (nearly) black"
+    assert len(np.unique(middle, axis=0)) > 10, "the middle of the picture is one flat colour"
+    if black_border:
+        assert not np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]]).any()
+
+
 def window_scenario(out_dir: str) -> None:
     """Drive a headless Viewer by events; run by the test below in a fresh process, because a window
     and the tests' standalone EGL context must not share one (HEADLESS_GL.md traps 4 and 5)."""
@@ -380,7 +445,8 @@ def window_scenario(out_dir: str) -> None:
         send("on_mouse_motion", 10, 10, 1, 1)
         v.run_frames(1)
     del v.get_framebuffer_size, v.get_size
-    assert len(list(Path(out_dir).glob("*.png"))) == 1
+    [shot] = Path(out_dir).glob("*.png")
+    assert_shows_voxels(shot, (160, 120), black_border=False)    # labels and tooltip reach the edges
     assert v.ctx.error == "GL_NO_ERROR"
     v.close()
 
@@ -399,8 +465,8 @@ def test_the_window_runs_headless(tmp_path, gl_ctx):
     assert run.returncode == 0, run.stderr[-3000:]
     np.save(tmp_path / "t.npy", np.arange(24, dtype=np.float32).reshape(2, 3, 4))
     out = tmp_path / "preview.png"
-    run = subprocess.run([sys.executable, "-m", "viz.preview", str(tmp_path / "t.npy"), "--headless",
+    run = subprocess.run([sys.executable, "-m", "studio.preview", str(tmp_path / "t.npy"), "--headless",
                           "--frames", "2", "--size", "96x64", "--screenshot", str(out)],
                          cwd=root, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert_shows_voxels(out, (96, 64))

@@ -63,3 +63,12 @@ def test_replay_checks_its_arguments(model):
         trace.replay(trace.steps, trace["memory"][0])
     with pytest.raises(ValueError, match="shape"):
         trace.replay(0, torch.zeros(3, 3))
+
+
+def test_recording_runs_in_eval_mode_and_restores_the_mode():
+    model = tiny_model(seed=3)  # dropout 0.1: a trace recorded in training mode would differ
+    expected = model.trace(12, 34)["logits"]
+    model.train()
+    trace = model.trace(12, 34)
+    assert model.training
+    assert torch.equal(trace["logits"], expected)

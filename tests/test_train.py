@@ -1,10 +1,15 @@
+import argparse
+import math
+from dataclasses import fields, replace
+
 import numpy as np
 import pytest
 import torch
 
 import ttm
 from ttm.data import Curriculum, make_batch, random_pairs
-from ttm.train import Trainer, TrainConfig
+from ttm.train import (Trainer, TrainConfig, TrainingProgress, argument_parser, main as train_main,
+                       parse_args)
 from ttm_fixtures import tiny_config
 
 
@@ -120,6 +125,25 @@ def test_resume_restores_model_optimizer_and_curriculum(tmp_path):
     assert ttm.load(tmp_path / "t.pt").config == trainer.model.config
 
 
+def test_a_resume_without_optimizer_moments_warms_the_learning_rate_up_again(tmp_path):
+    trainer = _trainer(tmp_path, steps=8, warmup_steps=4, decay_steps=10**6)
+    trainer.run()
+    ttm.checkpoint.export(tmp_path / "t.pt", tmp_path / "shipped.pt")
+
+    def first_lrs(path):
+        resumed = Trainer(replace(trainer.cfg, resume=str(path), steps=12, out=str(tmp_path / "r.pt")))
+        lrs = []
+        for _ in range(4):
+            resumed.train_step()
+            lrs.append(resumed.optimizer.param_groups[0]["lr"])
+        return lrs
+
+    full = trainer.cfg.lr
+    assert first_lrs(tmp_path / "t.pt") == pytest.approx([full] * 4, rel=1e-4)       # moments kept
+    assert first_lrs(tmp_path / "shipped.pt") == pytest.approx(                        # moments fresh
+        [full / 4, full / 2, 3 * full / 4, full], rel=1e-4)
+
+
 def test_background_thread_publishes_snapshots_and_stops_cleanly(tmp_path):
     trainer = _trainer(tmp_path, snapshot_every_s=0.0, snapshot_queue=2)
     trainer.start()
@@ -133,3 +157,83 @@ def test_background_thread_publishes_snapshots_and_stops_cleanly(tmp_path):
     assert snap.trace.model is not trainer.model   # a frozen copy: replay never races training
     assert trainer.snapshots.qsize() <= 2
     assert ttm.load(tmp_path / "t.pt")  # saved on stop
+
+
+def _other_value(action: argparse.Action, default):
+    """A value for this option that differs from `default`, as the parser would produce it."""
+    if action.choices:
+        return next(c for c in action.choices if c != default)
+    if action.nargs == 2:
+        return tuple(action.type(7 + i) for i in range(2))
+    if isinstance(action, argparse.BooleanOptionalAction):
+        return not default
+    return action.type(7 if default is None else default + 7) if action.type in (int, float) \
+        else f"other-{default}"
+
+
+def test_every_train_config_field_is_an_option_with_help_that_round_trips(capsys):
+    with pytest.raises(SystemExit):
+        train_main(["--help"])
+    help_text = capsys.readouterr().out
+    actions = {a.dest: a for a in argument_parser()._actions}
+    for f in fields(TrainConfig):
+        action = actions[f.name]
+        assert action.help and action.option_strings[0] in help_text, f.name
+        value = _other_value(action, getattr(TrainConfig(), f.name))
+        if isinstance(action, argparse.BooleanOptionalAction):
+            argv = [action.option_strings[0 if value else 1]]
+        else:
+            argv = [action.option_strings[0], *map(str, value if isinstance(value, tuple) else [value])]
+        parsed = parse_args(argv)
+        assert getattr(parsed, f.name) == value, (f.name, argv)
+        assert parsed == replace(parse_args([]), **{f.name: value})  # that field alone
+
+
+def test_todays_flag_names_still_work_and_the_cli_makes_no_snapshots():
+    assert parse_args([]) == replace(TrainConfig(), snapshot_every_s=math.inf)
+    cfg = parse_args("--stage-threshold 0.5 --checkpoint-every 60 --max-stage-steps 9 "
+                     "--batch-size 8 --decay-steps 99 --eval-every 7 --resume r.pt --out o.pt "
+                     "--bf16 on --device cpu --minutes 1.5 --steps 12 --digits 2 --lr 0.01 "
+                     "--seed 3 --betas 0.8 0.95".split())
+    assert cfg == TrainConfig(curriculum_threshold=0.5, checkpoint_every_s=60.0, max_stage_steps=9,
+                              batch_size=8, decay_steps=99, eval_every=7, resume="r.pt",
+                              out="o.pt", bf16="on", device="cpu", minutes=1.5, steps=12,
+                              digits=2, lr=0.01, seed=3, betas=(0.8, 0.95),
+                              snapshot_every_s=math.inf)
+    with pytest.raises(SystemExit):
+        parse_args(["--bf16", "yes"])
+
+
+def test_trainer_uses_the_models_optimizer_split(tmp_path):
+    trainer = _trainer(tmp_path, weight_decay=0.25, betas=(0.8, 0.9))
+    decay, no_decay = trainer.optimizer.param_groups
+    assert (decay["weight_decay"], no_decay["weight_decay"]) == (0.25, 0.0)
+    assert decay["betas"] == (0.8, 0.9)
+    expected = trainer.model.configure_optimizers(0.25, 1e-3, (0.8, 0.9)).param_groups
+    for group, want in zip((decay, no_decay), expected):
+        assert [id(p) for p in group["params"]] == [id(p) for p in want["params"]]
+
+
+def test_open_ended_progress_counts_steps_and_shows_the_metrics(tmp_path, capsys):
+    trainer = _trainer(tmp_path, eval_problems=8)
+    with TrainingProgress(trainer) as progress:
+        for _ in range(3):
+            trainer.train_step()
+            trainer.metrics.update(loss=1.25, lr=2e-3, examples_per_s=640.0)
+            progress(trainer)
+        trainer.evaluate_stage()
+        progress(trainer)
+    line = capsys.readouterr().err.split("\r")[-1]
+    assert line.startswith("3step [") and "[]" not in line
+    assert "stage 1 loss 1.2500" in line and "640 ex/s lr 2.00e-03" in line
+    assert f"cells 1x1 {100 * trainer.metrics['cell_exact']['1x1']:.0f}%" in line
+
+
+def test_cli_prints_its_first_line_a_bar_over_the_steps_and_the_saved_line(tmp_path, capsys):
+    out = tmp_path / "cli.pt"
+    train_main(["--steps", "2", "--batch-size", "2", "--device", "cpu", "--out", str(out),
+                "--eval-every", "1000"])
+    err = capsys.readouterr().err
+    assert err.startswith("training on cpu, from step 0, stage 1\n")
+    assert "2/2 [" in err and err.endswith(f"saved {out} at step 2\n")
+    assert ttm.load(out)

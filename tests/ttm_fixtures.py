@@ -1,13 +1,12 @@
 """Small seeded models shared by the ttm tests (fast on a 2-core CPU)."""
+import copy
+
 import torch
 
+from ttm import tokens as tok
 from ttm.model import TTM, TTMConfig
 
-
-def tiny_config(**overrides) -> TTMConfig:
-    base = dict(dim=32, memory_tokens=8, read_tokens=4, layers=2, heads=2, mlp_dim=64,
-                summarizer_hidden=16, max_digits=3)
-    return TTMConfig(**{**base, **overrides})
+tiny_config = TTMConfig.tiny
 
 
 def tiny_model(seed: int = 0, **overrides) -> TTM:
@@ -16,8 +15,14 @@ def tiny_model(seed: int = 0, **overrides) -> TTM:
 
 
 def long_trace(model, min_steps: int = 4):
-    """A trace with at least `min_steps` steps (an untrained model may stop early at EOS)."""
-    # A random model stops at its first EOS; bias the head away from EOS so traces run long.
+    """A trace with at least `min_steps` steps (an untrained model may stop early at EOS).
+
+    It is recorded by a copy of `model` whose head never says EOS, so the caller's model stays as
+    it was (tests sharing a model do not depend on their order); the trace's `model` is that copy,
+    so replays of it run long too."""
+    biased = copy.deepcopy(model)
     with torch.no_grad():
-        model.step.head.bias[11] = -1e4
-    return model.trace(123, 45)
+        biased.step.head.bias[tok.EOS] = -1e4
+    trace = biased.trace(123, 45)
+    assert trace.steps >= min_steps, f"the trace has {trace.steps} steps, want {min_steps}"
+    return trace

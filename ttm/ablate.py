@@ -3,18 +3,17 @@ of them on the same held-out problems.
 
     python -m ttm.ablate [--examples N] [--digits 2] [--seed 0] [--small]
                          [--out docs/ablation.json] [--png docs/ablation.png]
+    python -m ttm.ablate --from-json docs/ablation.json --png docs/ablation.png
 
 Every variant goes through the project's Trainer. The curriculum runs on a fixed schedule (each
 stage before the last gets 1 / (digits + 2) of the steps, the last stage the rest; no early
 advance), so every variant sees the identical sequence of training problems; only the
-architecture differs.
+architecture differs. --from-json prints and draws a saved ablation again without training.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from dataclasses import asdict, replace
@@ -23,12 +22,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import charts
+from . import machine, markdown
 from .data import cells_up_to, random_pairs
 from .evaluate import evaluate
 from .metrics import table_mean, teacher_forced_loss
 from .model import TTMConfig
-from .train import ProgressBar, TrainConfig, Trainer
+from .train import TrainConfig, Trainer, TrainingProgress
 
 # name -> TTMConfig fields that differ from the base config.
 VARIANTS = {
@@ -68,12 +67,11 @@ def run_variant(name: str, base: TTMConfig, cfg: TrainConfig, eval_digits: int, 
     model_config = replace(base, **VARIANTS[name])
     trainer = Trainer(cfg, model_config)
     start = time.monotonic()
-    trainer.run(progress=None if quiet else ProgressBar(cfg))
+    with TrainingProgress(trainer, disable=quiet) as progress:
+        trainer.run(progress=progress)
     wall = time.monotonic() - start
-    if not quiet:
-        sys.stderr.write("\n")
     model = trainer.model.eval()
-    table = evaluate(model, eval_digits, per_cell, eval_seed, label=f"{name} eval ")
+    table = evaluate(model, eval_digits, per_cell, eval_seed, label=f"{name} eval")
     held_out = random_pairs(np.random.default_rng([eval_seed, 0]), cells_up_to(eval_digits), 500)
     return {"variant": name, "config": model_config.to_dict(),
             "params": sum(p.numel() for p in model.parameters()), "steps": trainer.step,
@@ -83,26 +81,35 @@ def run_variant(name: str, base: TTMConfig, cfg: TrainConfig, eval_digits: int, 
             "token_accuracy": table_mean(table)[1], "exact_match": table_mean(table)[0]}
 
 
-def markdown(results: list[dict]) -> str:
+def results_table(results: list[dict]) -> str:
+    """The results as a Markdown table, one row per variant."""
     cells = list(results[0]["cells"])
     head = (["variant", "params", "examples", "wall time", "train loss", "eval loss"]
             + [f"exact {c}" for c in cells] + ["exact overall", "token acc"])
-    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    rows = []
     for r in results:
         row = [r["variant"], f"{r['params']:,}", f"{r['examples']:,}", f"{r['wall_s']:.0f} s",
                f"{r['train_loss']:.3f}" if r["train_loss"] is not None else "-",
                f"{r['eval_loss']:.3f}"]
         row += [f"{100 * r['cells'][c]:.1f}%" for c in cells]
         row += [f"{100 * r['exact_match']:.1f}%", f"{100 * r['token_accuracy']:.1f}%"]
-        lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines)
+        rows.append(row)
+    return markdown.table(head, rows)
 
 
 def bar_chart(results: list[dict], title: str):
+    """A matplotlib Figure: exact match per cell and overall, grouped by variant."""
+    from . import plots  # matplotlib only when a chart is drawn
+
     cells = list(results[0]["cells"])
-    series = [(c, [r["cells"][c] for r in results]) for c in cells]
+    series = [(f"{c} cell", [r["cells"][c] for r in results]) for c in cells]
     series.append(("overall", [r["exact_match"] for r in results]))
-    return charts.bar_chart(title, [r["variant"] for r in results], series)
+    return plots.bar_chart(title, [r["variant"] for r in results], series, xlabel="variant",
+                           ylabel="exact match on held-out problems (%)")
+
+
+def chart_title(record: dict) -> str:
+    return f"Exact match after {record['examples']:,} training examples, digits <= {record['digits']}"
 
 
 def run_ablation(variants, base: TTMConfig, examples: int, digits: int, seed: int,
@@ -138,32 +145,42 @@ def parse_args(argv=None):
     p.add_argument("--ckpt-dir", default="runs/ablation", help="each variant's checkpoint")
     p.add_argument("--out", default="docs/ablation.json")
     p.add_argument("--png", default="docs/ablation.png")
+    p.add_argument("--from-json", default=None,
+                   help="instead of training, print and draw an ablation saved with --out")
     return p.parse_args(argv)
 
 
-def main(argv=None) -> list[dict]:
-    args = parse_args(argv)
+def run(args) -> dict:
+    """Train and evaluate every variant: the JSON-ready record, also written to --out."""
     torch.set_num_threads(args.threads)
     examples = args.examples or (128000 if args.small else 12800)
     base = base_config(args.digits, args.small)
     results = run_ablation(args.variants, base, examples, args.digits, args.seed, args.batch_size,
                            args.per_cell, args.ckpt_dir, args.device)
-    machine = (f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, "
-               f"{args.threads} thread(s), device {args.device}")
-    size = f"small model {SMALL}" if args.small else "default TTMConfig"
-    print(f"Ablation: {size}, digits <= {args.digits}, {examples} examples per variant "
-          f"(batch {args.batch_size}), seed {args.seed}, fixed curriculum schedule; exact match "
-          f"on {args.per_cell} held-out problems per cell. Machine: {machine}.\n")
-    print(markdown(results))
     record = {"digits": args.digits, "examples": examples, "batch_size": args.batch_size,
               "seed": args.seed, "per_cell": args.per_cell, "small": args.small,
-              "base_config": asdict(base), "machine": machine, "results": results}
+              "base_config": asdict(base),
+              "machine": f"{machine.describe(args.threads)}, device {args.device}",
+              "results": results}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
+    return record
+
+
+def main(argv=None) -> list[dict]:
+    args = parse_args(argv)
+    record = json.loads(Path(args.from_json).read_text()) if args.from_json else run(args)
+    small = {k: record["base_config"][k] for k in SMALL}  # as run, should SMALL change later
+    size = f"small model {small}" if record["small"] else "default TTMConfig"
+    print(f"Ablation: {size}, digits <= {record['digits']}, {record['examples']} examples per "
+          f"variant (batch {record['batch_size']}), seed {record['seed']}, fixed curriculum "
+          f"schedule; exact match on {record['per_cell']} held-out problems per cell. "
+          f"Machine: {record['machine']}.\n")
+    print(results_table(record["results"]))
     if args.png:
-        bar_chart(results, f"EXACT MATCH % AFTER {examples} EXAMPLES, DIGITS <= {args.digits}"
-                  ).save(args.png)
-    return results
+        from . import plots
+        plots.save(bar_chart(record["results"], chart_title(record)), args.png)
+    return record["results"]
 
 
 if __name__ == "__main__":

@@ -2,43 +2,25 @@
 
     python -m ttm.evaluate runs/ttm.pt [--max-digits 4] [--per-cell 1000] [--seed 1234]
                                        [--json out.json] [--png out.png]
+    python -m ttm.evaluate --from-json docs/evaluate.json --png docs/evaluate.png
 
 Problems are fresh and seeded per cell (ttm.metrics.cell_table), so two checkpoints evaluated
-with the same seed see exactly the same problems.
+with the same seed see exactly the same problems. --from-json prints and draws a saved result
+again without evaluating.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
-from . import charts, checkpoint
-from .metrics import cell_table, format_table, table_mean, table_records
-
-
-class CellProgress:
-    """A one-line stderr progress bar over the cells of a table."""
-
-    def __init__(self, total: int, label: str = "", stream=sys.stderr):
-        self.total, self.label, self.stream = total, label, stream
-        self.done, self.start = 0, time.monotonic()
-
-    def __call__(self, cell, result) -> None:
-        self.done += 1
-        elapsed = time.monotonic() - self.start
-        eta = elapsed / self.done * (self.total - self.done)
-        bar = ("#" * round(20 * self.done / self.total)).ljust(20)
-        self.stream.write(f"\r{self.label}[{bar}] {self.done}/{self.total} cells  "
-                          f"{cell[0]}x{cell[1]} exact {result[0]:.3f}  "
-                          f"{elapsed:.0f}s elapsed, {eta:.0f}s left ")
-        if self.done == self.total:
-            self.stream.write("\n")
-        self.stream.flush()
+from . import checkpoint
+from .metrics import cell_table, format_table, table_from_records, table_mean, table_records
 
 
 def trained_digits(ckpt: dict) -> int | None:
@@ -55,10 +37,14 @@ def default_max_digits(ckpt: dict) -> int:
 
 
 def evaluate(model, max_digits: int, per_cell: int, seed: int, label: str = "") -> dict:
-    """{(da, db): (exact, token accuracy)} with a progress bar on stderr."""
-    with torch.no_grad():
-        return cell_table(model, max_digits, per_cell, seed,
-                          progress=CellProgress(max_digits**2, label))
+    """{(da, db): (exact, token accuracy)} with a progress bar over the cells on stderr."""
+    with tqdm(total=max_digits**2, desc=label or None, unit="cell", mininterval=1.0,
+              file=sys.stderr) as bar:
+        def progress(cell, result) -> None:
+            bar.set_postfix_str(f"{cell[0]}x{cell[1]} exact {result[0]:.3f}", refresh=False)
+            bar.update()
+
+        return cell_table(model, max_digits, per_cell, seed, progress=progress)
 
 
 def report(table, trained: int | None) -> dict:
@@ -74,21 +60,32 @@ def report(table, trained: int | None) -> dict:
     return out
 
 
-def heatmap(table, title_suffix: str = ""):
-    """A Canvas with exact match and token accuracy heat maps side by side."""
+def heatmap(table, title: str = ""):
+    """A matplotlib Figure: exact match and token accuracy heat maps side by side."""
+    from . import plots  # matplotlib only when a chart is drawn
+
     n = max(max(c) for c in table)
-    grid = lambda which: np.array([[table[(da, db)][which] for db in range(1, n + 1)]  # noqa: E731
-                                   for da in range(1, n + 1)])
+    grid = lambda which: np.array([[table.get((da, db), (np.nan, np.nan))[which]  # noqa: E731
+                                    for db in range(1, n + 1)] for da in range(1, n + 1)])
     labels = list(range(1, n + 1))
-    return charts.heatmaps([(f"EXACT MATCH %{title_suffix}", grid(0), labels, labels),
-                            (f"TOKEN ACCURACY %{title_suffix}", grid(1), labels, labels)],
-                           row_title="DIGITS OF A", col_title="DIGITS OF B")
+    return plots.heatmaps([("Exact match (%)", grid(0), labels, labels),
+                           ("Token accuracy (%)", grid(1), labels, labels)],
+                          xlabel="digits of b", ylabel="digits of a", title=title)
+
+
+def heatmap_title(result: dict) -> str:
+    trained = (f", trained up to {result['trained_digits']} digits"
+               if result.get("trained_digits") is not None else "")
+    return (f"{result['checkpoint']} (step {result['step']}{trained}): "
+            f"{result['per_cell']} problems per cell, seed {result['seed']}")
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m ttm.evaluate", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("checkpoint")
+    p.add_argument("checkpoint", nargs="?", help="the checkpoint to evaluate")
+    p.add_argument("--from-json", default=None,
+                   help="instead of evaluating, print and draw a result saved with --json")
     p.add_argument("--max-digits", type=int, default=None,
                    help="largest digit count per operand (default: trained digits + 1, capped "
                         "at the model's max_digits)")
@@ -97,11 +94,14 @@ def parse_args(argv=None):
     p.add_argument("--json", default=None, help="write the table here as JSON")
     p.add_argument("--png", default=None, help="write a heat map of the table here")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if (args.checkpoint is None) == (args.from_json is None):
+        p.error("give either a checkpoint or --from-json")
+    return args
 
 
-def main(argv=None) -> dict:
-    args = parse_args(argv)
+def run(args) -> tuple[dict, dict]:
+    """Evaluate the checkpoint: (JSON-ready result, cell table)."""
     if args.threads:
         torch.set_num_threads(args.threads)
     ckpt = checkpoint.read(args.checkpoint)
@@ -115,23 +115,34 @@ def main(argv=None) -> dict:
           f"{max_digits}x{max_digits}, {args.per_cell} problems per cell, seed {args.seed}",
           file=sys.stderr)
     table = evaluate(model, max_digits, args.per_cell, args.seed)
-    summary = report(table, trained)
-    print(f"Exact match (%), {args.per_cell} problems per cell, seed {args.seed}\n")
+    result = {"checkpoint": str(args.checkpoint), "step": step, "trained_digits": trained,
+              "max_digits": max_digits, "per_cell": args.per_cell, "seed": args.seed,
+              **report(table, trained)}
+    return result, table
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    if args.from_json:
+        result = json.loads(Path(args.from_json).read_text())
+        table = table_from_records(result["cells"])
+    else:
+        result, table = run(args)
+    print(f"Exact match (%), {result['per_cell']} problems per cell, seed {result['seed']}\n")
     print(format_table(table, 0))
     print("\nToken accuracy (%)\n")
     print(format_table(table, 1))
     print()
     for name in ("overall", "trained_range", "beyond_training"):
-        if name in summary:
-            print(f"{name.replace('_', ' ')}: exact {100 * summary[name]['exact_match']:.1f}%, "
-                  f"token accuracy {100 * summary[name]['token_accuracy']:.1f}%")
-    result = {"checkpoint": str(args.checkpoint), "step": step, "trained_digits": trained,
-              "max_digits": max_digits, "per_cell": args.per_cell, "seed": args.seed, **summary}
+        if name in result:
+            print(f"{name.replace('_', ' ')}: exact {100 * result[name]['exact_match']:.1f}%, "
+                  f"token accuracy {100 * result[name]['token_accuracy']:.1f}%")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     if args.png:
-        heatmap(table).save(args.png)
+        from . import plots
+        plots.save(heatmap(table, heatmap_title(result)), args.png)
     return result
 
 

@@ -5,6 +5,7 @@ records every node's output shape.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import torch
@@ -65,10 +66,21 @@ def _shape(node: fx.Node) -> tuple[int, ...] | None:
     return tuple(meta.shape) if hasattr(meta, "shape") else None
 
 
+_modules: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def step_module(model) -> fx.GraphModule:
+    """`model.step` as an fx GraphModule (hook points kept as nodes), traced once per model; it
+    shares the model's parameters, so it always computes what the model does now."""
+    if model not in _modules:
+        _modules[model] = fx.GraphModule(model.step, _Tracer().trace(model.step))
+    return _modules[model]
+
+
 def extract(model) -> FxGraph:
     """The fx graph of `model.step` with op kinds, targets, input edges and output shapes."""
     cfg = model.config
-    graph_module = fx.GraphModule(model.step, _Tracer().trace(model.step))
+    graph_module = step_module(model)
     with torch.no_grad():
         ShapeProp(graph_module).propagate(
             torch.zeros(1, cfg.m, cfg.dim), torch.zeros(1, cfg.input_tokens, cfg.dim),

@@ -4,8 +4,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from . import markdown
 from . import tokens as tok
 from .data import make_batch, random_pairs
+from .model import evaluating
 
 
 def score(model, pairs, batch_size: int = 500) -> tuple[float, float]:
@@ -14,9 +16,7 @@ def score(model, pairs, batch_size: int = 500) -> tuple[float, float]:
     Token accuracy compares the answer position by position, EOS included, against the target.
     """
     exact = correct_tokens = total_tokens = 0
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         for i in range(0, len(pairs), batch_size):
             chunk = pairs[i : i + batch_size]
             for (a, b), produced in zip(chunk, model.generate(chunk)):
@@ -24,8 +24,6 @@ def score(model, pairs, batch_size: int = 500) -> tuple[float, float]:
                 exact += produced == target
                 correct_tokens += sum(p == t for p, t in zip(produced, target))
                 total_tokens += len(target)
-    finally:
-        model.train(was_training)
     return exact / len(pairs), correct_tokens / total_tokens
 
 
@@ -56,28 +54,21 @@ def format_cells(cell_exact: dict) -> str:
 def format_table(table, which: int = 0) -> str:
     """A Markdown table of exact match (which=0) or token accuracy (which=1), in percent."""
     n = max(max(k) for k in table)
-    lines = ["| a \\ b | " + " | ".join(f"{db} digit{'s' * (db > 1)}" for db in range(1, n + 1)) + " |",
-             "|---" * (n + 1) + "|"]
-    for da in range(1, n + 1):
-        cells = [f"{100 * table[(da, db)][which]:.1f}" if (da, db) in table else "" for db in range(1, n + 1)]
-        lines.append(f"| {da} digit{'s' * (da > 1)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    digits = lambda k: f"{k} digit{'s' * (k > 1)}"  # noqa: E731
+    rows = [[digits(da)] + [f"{100 * table[(da, db)][which]:.1f}" if (da, db) in table else ""
+                            for db in range(1, n + 1)] for da in range(1, n + 1)]
+    return markdown.table(["a \\ b"] + [digits(db) for db in range(1, n + 1)], rows)
 
 
 def teacher_forced_loss(model, pairs, batch_size: int = 500) -> float:
     """Mean cross-entropy per answer token under teacher forcing, in eval mode (no dropout)."""
-    was_training = model.training
-    model.eval()
     total = tokens = 0.0
-    try:
-        with torch.no_grad():
-            for i in range(0, len(pairs), batch_size):
-                problem, target = make_batch(pairs[i : i + batch_size], model.config.input_tokens)
-                _, loss = model(problem.to(model.device), target.to(model.device))
-                count = int((target != tok.PAD).sum())
-                total, tokens = total + loss.item() * count, tokens + count
-    finally:
-        model.train(was_training)
+    with evaluating(model), torch.no_grad():
+        for i in range(0, len(pairs), batch_size):
+            problem, target = make_batch(pairs[i : i + batch_size], model.config.input_tokens)
+            _, loss = model(problem.to(model.device), target.to(model.device))
+            count = int((target != tok.PAD).sum())
+            total, tokens = total + loss.item() * count, tokens + count
     return total / tokens
 
 
@@ -85,6 +76,11 @@ def table_records(table) -> list[dict]:
     """The cell table as JSON-ready rows, in cell order."""
     return [{"a_digits": da, "b_digits": db, "exact_match": exact, "token_accuracy": token_acc}
             for (da, db), (exact, token_acc) in sorted(table.items())]
+
+
+def table_from_records(records: list[dict]) -> dict[tuple[int, int], tuple[float, float]]:
+    """Inverse of table_records: the cell table back from its JSON rows."""
+    return {(r["a_digits"], r["b_digits"]): (r["exact_match"], r["token_accuracy"]) for r in records}
 
 
 def table_mean(table, cells=None) -> tuple[float, float]:

@@ -7,6 +7,7 @@ tokens per step, d width, V vocabulary.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import asdict, dataclass
 
@@ -19,6 +20,10 @@ from .hooks import HookPoint
 
 SUMMARIZERS = ("mlp", "query", "pool")
 WRITE_RULES = ("summarize", "erase_add", "fifo")
+# What each write rule summarizes into memory, in the column order of its write.weights.
+WRITE_SOURCES = {"summarize": ("memory", "processed", "input"),   # SummarizeWrite
+                 "erase_add": ("processed",),                     # EraseAddWrite
+                 "fifo": ("memory", "processed")}                 # FifoWrite
 
 
 @dataclass
@@ -47,6 +52,13 @@ class TTMConfig:
         if self.write_rule == "fifo" and self.read_tokens > self.memory_tokens:
             raise ValueError("fifo writing needs read_tokens <= memory_tokens")
 
+    @classmethod
+    def tiny(cls, **overrides) -> "TTMConfig":
+        """A small model that trains and runs in seconds on a CPU: `app.py --tiny` and the tests."""
+        base = dict(dim=32, memory_tokens=8, read_tokens=4, layers=2, heads=2, mlp_dim=64,
+                    summarizer_hidden=16, max_digits=3)
+        return cls(**{**base, **overrides})
+
     @property
     def m(self) -> int:
         return self.memory_tokens if self.use_memory else 0
@@ -61,8 +73,32 @@ class TTMConfig:
         """Longest answer (2 * max_digits digits) plus its EOS."""
         return 2 * self.max_digits + 1
 
+    def sources(self, weights: str) -> dict[str, int]:
+        """The tokens that the columns of `weights` ("read.weights" or "write.weights") stand
+        for, in column order, with their counts: the read takes [memory, input]; what the write
+        takes depends on the write rule."""
+        length = {"memory": self.m, "processed": self.read_tokens, "input": self.input_tokens}
+        if weights == "read.weights":
+            parts = ("memory", "input")
+        elif weights == "write.weights":
+            parts = WRITE_SOURCES[self.write_rule]
+        else:
+            raise ValueError(f"sources are known for read.weights and write.weights, not {weights!r}")
+        return {part: length[part] for part in parts}
+
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@contextlib.contextmanager
+def evaluating(model: nn.Module):
+    """Eval mode (no dropout) inside the block; afterwards the mode the model was in."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 def masked_softmax(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -291,6 +327,15 @@ class TTM(nn.Module):
     def device(self) -> torch.device:
         return self.memory_init.device
 
+    def configure_optimizers(self, weight_decay: float, lr: float, betas) -> torch.optim.AdamW:
+        """AdamW that decays the weight matrices only: biases, norms and the embedding tables
+        (token, step) are left undecayed, as in nanoGPT."""
+        decay, no_decay = [], []
+        for name, p in self.named_parameters():
+            (decay if p.dim() >= 2 and "embedding" not in name else no_decay).append(p)
+        return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
+                                  {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=betas)
+
     def initial_memory(self, batch: int) -> torch.Tensor:
         return self.memory_init.unsqueeze(0).expand(batch, -1, -1)  # (B, m, d)
 
@@ -363,12 +408,8 @@ class TTM(nn.Module):
         return [row[: row.index(tok.EOS) + 1] if tok.EOS in row else row for row in out]
 
     def multiply_many(self, pairs) -> list[int | None]:
-        was_training = self.training
-        self.eval()
-        try:
+        with evaluating(self):
             return [tok.answer_to_number(ans) for ans in self.generate(pairs)]
-        finally:
-            self.train(was_training)
 
     def multiply(self, a: int, b: int) -> int | None:
         """The model's greedy answer to a × b (None if it produced no digit)."""

@@ -6,6 +6,9 @@ detached CPU snapshots (metrics + a Trace recorded by a frozen CPU copy of the m
 `torchrun --nproc_per_node N -m ttm.train ...` trains with DistributedDataParallel (ttm.distributed):
 each rank draws its own problems, `batch_size` is per rank, and rank 0 alone evaluates the
 curriculum (broadcasting the result), prints, publishes and writes checkpoints.
+
+The command line's flags are TrainConfig's fields (`--weight-decay`, `--betas 0.9 0.99`, ...; a
+field's metadata may give it another flag name), so a new field is one edit.
 """
 from __future__ import annotations
 
@@ -17,11 +20,13 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+import typing
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from . import checkpoint, distributed
 from .data import Curriculum, cell_key, make_batch, random_pairs
@@ -29,33 +34,49 @@ from .metrics import format_cells, score
 from .model import TTM, TTMConfig
 
 
+def setting(default, doc: str, **cli):
+    """A TrainConfig field: its default, its --help text, and optional command-line settings:
+    `flag` names the option (default: --the-field-name), the rest go to argparse (choices, ...)."""
+    return field(default=default, metadata={"help": doc, **cli})
+
+
 @dataclass
 class TrainConfig:
-    digits: int = 3                 # final curriculum stage: operands up to this many digits
-    batch_size: int = 64
-    lr: float = 1e-3
-    betas: tuple = (0.9, 0.99)
-    weight_decay: float = 1e-4
-    warmup_steps: int = 300
-    decay_steps: int = 60000        # cosine from lr to lr * min_lr_ratio, then flat
-    min_lr_ratio: float = 0.05
-    grad_clip: float = 1.0
-    steps: int | None = None        # stop after this many optimizer steps in total (None: no limit)
-    minutes: float | None = None    # stop after this many minutes of this run (None: no limit)
-    seed: int = 0
-    device: str = "auto"            # "auto": CUDA when present, else CPU
-    bf16: str = "auto"              # bf16 autocast: "auto" on CUDA only, "on" (CPUs with bf16
-                                    # instructions train ~1.3x faster), "off"
-    out: str = "runs/ttm.pt"        # checkpoint written here (and on stop)
-    resume: str | None = None       # checkpoint to continue from (optimizer and curriculum too)
-    eval_every: int = 250           # steps between curriculum evaluations
-    eval_problems: int = 512         # per evaluation, split evenly over the stage's cells
-    checkpoint_every_s: float = 180.0
-    snapshot_every_s: float = 2.0   # how often a snapshot (metrics + trace) is published
-    snapshot_queue: int = 4         # bounded: the oldest snapshot is dropped when the UI lags
-    sample_problem: tuple = (37, 42)
-    curriculum_threshold: float = 0.9
-    max_stage_steps: int = 6000
+    digits: int = setting(3, "final curriculum stage: operands up to this many digits")
+    batch_size: int = setting(64, "problems per optimizer step (per process under torchrun)")
+    lr: float = setting(1e-3, "peak learning rate, after warmup")
+    betas: tuple[float, float] = setting((0.9, 0.99), "AdamW betas", metavar=("BETA1", "BETA2"))
+    weight_decay: float = setting(1e-4, "AdamW weight decay of the weight matrices "
+                                        "(not biases, norms or embeddings)")
+    warmup_steps: int = setting(300, "linear learning-rate warmup, in steps")
+    decay_steps: int = setting(60000, "cosine from lr to lr * min_lr_ratio by this step, "
+                                      "then flat")
+    min_lr_ratio: float = setting(0.05, "final learning rate as a fraction of lr")
+    grad_clip: float = setting(1.0, "gradient norm clip")
+    steps: int | None = setting(None, "stop at this total optimizer step (default: no limit)")
+    minutes: float | None = setting(None, "stop after this many minutes of this run "
+                                          "(default: no limit)")
+    seed: int = setting(0, "seed of the weights and of the problem stream")
+    device: str = setting("auto", "auto (CUDA when present), cpu, cuda, cuda:1")
+    bf16: str = setting("auto", "bf16 autocast; auto: on CUDA only (on also speeds up CPUs "
+                                "with AVX512-BF16 ~1.3x)", choices=("auto", "on", "off"))
+    out: str = setting("runs/ttm.pt", "checkpoint path, written atomically (also on stop)")
+    resume: str | None = setting(None, "continue from this checkpoint (optimizer and "
+                                       "curriculum too)")
+    eval_every: int = setting(250, "steps between curriculum evaluations")
+    eval_problems: int = setting(512, "problems per evaluation, split evenly over the "
+                                      "stage's cells")
+    checkpoint_every_s: float = setting(180.0, "seconds between checkpoints",
+                                        flag="--checkpoint-every")
+    snapshot_every_s: float = setting(2.0, "seconds between snapshots (metrics + trace) "
+                                           "published for the app; inf: none")
+    snapshot_queue: int = setting(4, "snapshots kept for a lagging reader (oldest dropped)")
+    sample_problem: tuple[int, int] = setting((37, 42), "the problem a × b traced in snapshots",
+                                              metavar=("A", "B"))
+    curriculum_threshold: float = setting(0.9, "exact match on a stage's new cells that "
+                                               "advances the curriculum",
+                                          flag="--stage-threshold")
+    max_stage_steps: int = setting(6000, "steps after which a stage advances anyway")
 
 
 @dataclass
@@ -73,11 +94,14 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def lr_factor(step: int, cfg: TrainConfig) -> float:
-    if step < cfg.warmup_steps:
-        return (step + 1) / cfg.warmup_steps
-    progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.decay_steps - cfg.warmup_steps))
-    return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+def lr_factor(step: int, cfg: TrainConfig, warm_from: int = 0) -> float:
+    """Linear warmup over cfg.warmup_steps from step `warm_from`, times a cosine decay from
+    cfg.warmup_steps to cfg.decay_steps. A run resumed from a checkpoint without optimizer moments
+    warms up again from its first step: AdamW's first steps from zeroed moments move every weight
+    by about the learning rate, which undid much of a trained model at full rate."""
+    warm = min(1.0, (step - warm_from + 1) / cfg.warmup_steps)
+    progress = min(1.0, max(0.0, step - cfg.warmup_steps) / max(1, cfg.decay_steps - cfg.warmup_steps))
+    return warm * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 class Trainer:
@@ -94,14 +118,11 @@ class Trainer:
         resume = checkpoint.read(cfg.resume) if cfg.resume else None
         config = TTMConfig(**resume["config"]) if resume else (model_config or TTMConfig())
         self.model = TTM(config).to(self.device)
-        decay = [p for n, p in self.model.named_parameters() if p.dim() >= 2 and "embedding" not in n]
-        no_decay = [p for n, p in self.model.named_parameters() if not (p.dim() >= 2 and "embedding" not in n)]
-        self.optimizer = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-            lr=cfg.lr, betas=cfg.betas)
+        self.optimizer = self.model.configure_optimizers(cfg.weight_decay, cfg.lr, cfg.betas)
         self.curriculum = Curriculum(final_stage=cfg.digits, threshold=cfg.curriculum_threshold,
                                      max_stage_steps=cfg.max_stage_steps)
         self.step = 0
+        self.warm_from = 0          # where the learning-rate warmup starts (see lr_factor)
         self.examples = 0
         self.skipped_nonfinite = 0
         self.metrics: dict = {}
@@ -131,6 +152,8 @@ class Trainer:
             self.curriculum.threshold = self.cfg.curriculum_threshold
             self.curriculum.max_stage_steps = self.cfg.max_stage_steps
         self.step = state.get("step", 0)
+        if "optimizer" not in state:  # an exported model: AdamW's moments start from zero
+            self.warm_from = self.step
         self.examples = state.get("examples", 0)
         self.skipped_nonfinite = state.get("skipped_nonfinite", 0)
         self.history = state.get("history", [])
@@ -154,7 +177,7 @@ class Trainer:
     def train_step(self) -> float | None:
         """One optimizer step; returns the loss, or None when it was not finite and skipped."""
         for group in self.optimizer.param_groups:
-            group["lr"] = self.cfg.lr * lr_factor(self.step, self.cfg)
+            group["lr"] = self.cfg.lr * lr_factor(self.step, self.cfg, self.warm_from)
         pairs = self.curriculum.sample(self.rng, self.cfg.batch_size)
         problem, target = (t.to(self.device) for t in make_batch(pairs, self.model.config.input_tokens))
         self.model.train()
@@ -293,56 +316,65 @@ class Trainer:
             self._thread.join(timeout)
 
 
-class ProgressBar:
-    """One refreshed terminal line: step, stage, loss, exact match, examples/s."""
+class TrainingProgress:
+    """A tqdm bar on stderr for Trainer.run: over cfg.steps when set, else an open-ended counter;
+    its postfix has stage, loss, exact match, examples/s, learning rate and per-cell exact match.
+    Redrawn at most once a second, so a log file under nohup grows by one line a second."""
 
-    def __init__(self, cfg: TrainConfig, every_s: float = 1.0):
-        self.cfg, self.every_s, self.last = cfg, every_s, 0.0
+    def __init__(self, trainer: Trainer, disable: bool = False):
+        self.bar = tqdm(total=trainer.cfg.steps, initial=trainer.step, unit="step",
+                        mininterval=1.0, file=sys.stderr, disable=disable)
 
     def __call__(self, trainer: Trainer) -> None:
-        now = time.monotonic()
-        if now - self.last < self.every_s:
-            return
-        self.last = now
         m = trainer.metrics
-        total = f"/{self.cfg.steps}" if self.cfg.steps else ""
-        frac = trainer.step / self.cfg.steps if self.cfg.steps else 0
-        bar = ("#" * int(20 * frac)).ljust(20) if self.cfg.steps else ""
         loss = f"{m['loss']:.4f}" if m.get("loss") is not None else "-"
-        sys.stderr.write(f"\r[{bar}] step {trainer.step}{total} stage {trainer.curriculum.stage} "
-                         f"loss {loss} exact {m.get('exact', 0):.3f} "
-                         f"{m.get('examples_per_s', 0):.0f} ex/s lr {m.get('lr', 0):.2e} "
-                         f"cells {format_cells(m.get('cell_exact', {}))}   ")
-        sys.stderr.flush()
+        self.bar.set_postfix_str(
+            f"stage {trainer.curriculum.stage} loss {loss} exact {m.get('exact', 0):.3f} "
+            f"{m.get('examples_per_s', 0):.0f} ex/s lr {m.get('lr', 0):.2e} "
+            f"cells {format_cells(m.get('cell_exact', {}))}", refresh=False)
+        self.bar.update(trainer.step - self.bar.n)
+
+    def __enter__(self) -> "TrainingProgress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.close()
+
+
+def _cli_argument(f, hint, default) -> tuple[list[str], dict]:
+    """argparse's (option strings, settings) for the TrainConfig field `f` of type `hint`."""
+    if type(None) in typing.get_args(hint):                                  # X | None -> X
+        kind = next(t for t in typing.get_args(hint) if t is not type(None))
+    else:
+        kind = hint
+    shown = "" if default is None else " (default: %(default)s)"  # None's meaning is in the help
+    options = dict(dest=f.name, default=default, help=f.metadata["help"] + shown)
+    if typing.get_origin(kind) is tuple:
+        options.update(type=typing.get_args(kind)[0], nargs=len(typing.get_args(kind)))
+    elif kind is bool:
+        options.update(action=argparse.BooleanOptionalAction)
+    else:
+        options.update(type=kind)
+    options.update({k: v for k, v in f.metadata.items() if k not in ("help", "flag")})
+    return [f.metadata.get("flag", "--" + f.name.replace("_", "-"))], options
+
+
+def argument_parser() -> argparse.ArgumentParser:
+    """`python -m ttm.train`'s options: one per TrainConfig field."""
+    p = argparse.ArgumentParser(prog="python -m ttm.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    # Nothing reads snapshots on the command line, so none are made unless asked for.
+    defaults = replace(TrainConfig(), snapshot_every_s=math.inf)
+    hints = typing.get_type_hints(TrainConfig)
+    for f in fields(TrainConfig):
+        flags, options = _cli_argument(f, hints[f.name], getattr(defaults, f.name))
+        p.add_argument(*flags, **options)
+    return p
 
 
 def parse_args(argv=None) -> TrainConfig:
-    p = argparse.ArgumentParser(prog="python -m ttm.train", description=__doc__)
-    d = TrainConfig()
-    p.add_argument("--digits", type=int, default=d.digits, help="largest operand digit count to train on")
-    p.add_argument("--steps", type=int, default=None, help="stop at this total optimizer step")
-    p.add_argument("--minutes", type=float, default=None, help="stop after this many minutes")
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--decay-steps", type=int, default=d.decay_steps)
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--device", default=d.device, help="auto (CUDA when present), cpu, cuda, cuda:1")
-    p.add_argument("--bf16", choices=("auto", "on", "off"), default=d.bf16,
-                   help="bf16 autocast; auto: on CUDA only (on also speeds up CPUs with AVX512-BF16)")
-    p.add_argument("--out", default=d.out, help="checkpoint path (written atomically)")
-    p.add_argument("--resume", default=None, help="continue from this checkpoint")
-    p.add_argument("--checkpoint-every", type=float, default=d.checkpoint_every_s, help="seconds")
-    p.add_argument("--eval-every", type=int, default=d.eval_every, help="steps")
-    p.add_argument("--stage-threshold", type=float, default=d.curriculum_threshold,
-                   help="exact match on a stage's new cells that advances the curriculum")
-    p.add_argument("--max-stage-steps", type=int, default=d.max_stage_steps,
-                   help="steps after which a stage advances anyway")
-    a = p.parse_args(argv)
-    return TrainConfig(digits=a.digits, steps=a.steps, minutes=a.minutes, batch_size=a.batch_size,
-                       lr=a.lr, decay_steps=a.decay_steps, seed=a.seed, device=a.device, bf16=a.bf16, out=a.out,
-                       resume=a.resume, checkpoint_every_s=a.checkpoint_every, eval_every=a.eval_every,
-                       curriculum_threshold=a.stage_threshold, max_stage_steps=a.max_stage_steps,
-                       snapshot_every_s=float("inf"))
+    values = vars(argument_parser().parse_args(argv))
+    return TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 def main(argv=None) -> None:
@@ -356,13 +388,14 @@ def main(argv=None) -> None:
         print(f"training on {trainer.device}{world}, from step {trainer.step}, "
               f"stage {trainer.curriculum.stage}", file=sys.stderr)
     try:
-        trainer.run(progress=ProgressBar(cfg))
+        with TrainingProgress(trainer, disable=not trainer.dist.main) as progress:
+            trainer.run(progress=progress)
     except KeyboardInterrupt:
         pass
     finally:
         distributed.shutdown()
     if trainer.dist.main:
-        print(f"\nsaved {cfg.out} at step {trainer.step}", file=sys.stderr)
+        print(f"saved {cfg.out} at step {trainer.step}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -45,10 +45,10 @@ class LodSettings:
 
 @dataclass
 class Grid:
-    """Where each slot's voxel sits in a dense 3-D grid (for slab textures); x varies fastest."""
+    """Where each instance's voxel sits in a dense 3-D grid (for slab textures); x varies fastest."""
     origin: np.ndarray    # (3,) float32, local position of cell (0, 0, 0)
     dims: np.ndarray      # (3,) int64, cells per axis
-    cell: np.ndarray      # (N,) int64, flat cell index of each slot
+    cell: np.ndarray      # (N,) int64, flat cell index of each instance
     chunk_lo: np.ndarray  # (C, 3) int32, first cell of each chunk
     chunk_hi: np.ndarray  # (C, 3) int32, last cell of each chunk
     occupied: list[np.ndarray]  # per axis, (dims[a],) bool: does any voxel sit in that layer
@@ -64,8 +64,8 @@ class Grid:
 
 @dataclass
 class Chunks:
-    """One layout cut into spatial chunks. Slots are the GPU instance order: chunk c owns the slots
-    start[c] : start[c] + count[c], and slot s shows voxel perm[s]."""
+    """One layout cut into spatial chunks, which fixes the GPU instance order: chunk c owns the
+    instances start[c] : start[c] + count[c], and instance i shows voxel perm[i]."""
     perm: np.ndarray      # (N,) int64
     start: np.ndarray     # (C,) int64
     count: np.ndarray     # (C,) int64
@@ -76,6 +76,12 @@ class Chunks:
     @property
     def size(self) -> int:
         return len(self.start)
+
+    def instance_of(self, voxels: np.ndarray) -> np.ndarray:
+        """The instance that shows each of `voxels` (any shape): the inverse of perm."""
+        inverse = np.empty(len(self.perm), np.int64)
+        inverse[self.perm] = np.arange(len(self.perm))
+        return inverse[voxels]
 
 
 def _brick_edge(extent: np.ndarray, n: int, target: int) -> int:
@@ -142,11 +148,15 @@ class ChunkTable:
     lo: np.ndarray        # (C, 3) world
     hi: np.ndarray        # (C, 3) world
     spacing: np.ndarray   # (C,) world distance between neighbouring voxels
-    start: np.ndarray     # (C,) first slot of each chunk in its group's buffers
+    start: np.ndarray     # (C,) first instance of each chunk in its group's buffers
     count: np.ndarray     # (C,) voxels
     slab_ok: np.ndarray   # (C,) bool, the chunk's group has a grid
     axis_weight: np.ndarray  # (C, 3) slab axis preference (Grid.axis_weight)
     first: np.ndarray     # (G + 1,) table row of each group's first chunk (and the end)
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.first) - 1
 
     @classmethod
     def build(cls, chunks: list[Chunks], origins: list[np.ndarray], scales: list[float]) -> "ChunkTable":
@@ -181,20 +191,26 @@ class Plan:
         return int(table.count[self.mode == mode].sum())
 
     def runs(self, table: ChunkTable, mode: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(group, first chunk, chunk count) of each maximal run of consecutive same-group chunks in
-        `mode`: one draw call each, since a group's consecutive chunks own consecutive slots.
-        Nearest runs come first, so the depth test rejects the fragments of what they hide."""
-        sel = self.mode == mode
-        if not sel.any():
+        """(group, first instance, instance count) of each maximal run of consecutive same-group
+        chunks in `mode`: one draw call each, since a group's consecutive chunks own consecutive
+        instances. Nearest runs come first, so the depth test rejects the fragments of what they hide."""
+        rows = np.flatnonzero(self.mode == mode)
+        if len(rows) == 0:
             e = np.zeros(0, np.int64)
             return e, e, e
-        rows = np.flatnonzero(sel)
         new = np.ones(len(rows), bool)
         new[1:] = (np.diff(rows) != 1) | (table.group[rows[1:]] != table.group[rows[:-1]])
         starts = np.flatnonzero(new)
-        lengths = np.diff(np.append(starts, len(rows)))
         order = np.argsort(np.minimum.reduceat(self.depth[rows], starts), kind="stable")
-        return table.group[rows[starts]][order], rows[starts][order], lengths[order]
+        first = table.start[rows[starts]]
+        count = np.add.reduceat(table.count[rows], starts)
+        return table.group[rows[starts]][order], first[order], count[order]
+
+    def in_view(self, table: ChunkTable) -> np.ndarray:
+        """(G,) bool: the groups with at least one chunk that is not culled this frame."""
+        seen = np.zeros(table.n_groups, bool)
+        seen[table.group[self.mode != CULLED]] = True
+        return seen
 
 
 def frustum_planes(m: np.ndarray) -> np.ndarray:
@@ -264,46 +280,3 @@ def _demote(mode, px, count, src, dst, budget) -> None:
     order = rows[np.argsort(-px[rows], kind="stable")]
     over = np.cumsum(count[order]) - count[order] >= budget   # the chunk that crosses the budget stays
     mode[order[over]] = dst[order[over]]
-
-
-def slab_instances(table: ChunkTable, plan_: Plan, grids: list[Grid | None]) -> tuple[np.ndarray, np.ndarray]:
-    """Per-instance data (M, 9) float32 (cell lo xyz, cell hi xyz, axis, layer, side of the eye) for
-    every occupied layer of every SLAB chunk, layers front to back, grouped by group; and (G + 1,)
-    instance offsets."""
-    rows = np.flatnonzero(plan_.mode == SLAB)
-    ngroups = len(table.first) - 1
-    if len(rows) == 0:
-        return np.zeros((0, 9), np.float32), np.zeros(ngroups + 1, np.int64)
-    grp = table.group[rows]
-    local = rows - table.first[grp]                          # chunk number inside its group
-    lo = np.empty((len(rows), 3), np.int32)
-    hi = np.empty((len(rows), 3), np.int32)
-    for g in np.unique(grp):                                 # per group, not per voxel
-        sel = grp == g
-        lo[sel] = grids[g].chunk_lo[local[sel]]
-        hi[sel] = grids[g].chunk_hi[local[sel]]
-    axis = plan_.axis[rows].astype(np.int64)
-    side = plan_.side[rows]
-    a_lo = np.take_along_axis(lo, axis[:, None], 1)[:, 0]
-    a_hi = np.take_along_axis(hi, axis[:, None], 1)[:, 0]
-    layers = a_hi - a_lo + 1
-    rep = np.repeat(np.arange(len(rows)), layers)
-    k = np.arange(len(rep)) - np.repeat(np.cumsum(layers) - layers, layers)  # 0.. within the chunk
-    layer = np.where(side[rep] > 0, a_hi[rep] - k, a_lo[rep] + k)          # nearest layer first
-    # drop layers with no voxel at all (the gaps between sheets)
-    keep = np.ones(len(rep), bool)
-    g_rep, a_rep = grp[rep], axis[rep]
-    for g in np.unique(grp):
-        for a in range(3):
-            sel = (g_rep == g) & (a_rep == a)
-            if sel.any():
-                keep[sel] = grids[g].occupied[a][layer[sel]]
-    rep, layer = rep[keep], layer[keep]
-    inst = np.empty((len(rep), 9), np.float32)
-    inst[:, 0:3] = lo[rep]
-    inst[:, 3:6] = hi[rep]
-    inst[:, 6] = axis[rep]
-    inst[:, 7] = layer
-    inst[:, 8] = side[rep]
-    offsets = np.searchsorted(grp[rep], np.arange(ngroups + 1))
-    return inst, offsets

@@ -1,4 +1,4 @@
-"""Which voxel is under a pixel: draw (group + 1, slot + 1) into a small integer framebuffer with
+"""Which voxel is under a pixel: draw (group + 1, instance + 1) into a small integer framebuffer with
 blending off, as the screen shows the scene (same level of detail, slabs included), and read the
 centre pixel; 0 is the background.
 
@@ -55,12 +55,12 @@ class Picker:
         self.fbo.clear(0, 0, 0, 0, depth=1.0)
         renderer.draw_ids(scene, size, window_matrix(x, y, size), view=view, proj=proj)
         c = PICK_SIZE // 2
-        group, slot = np.frombuffer(self.fbo.read(viewport=(c, c, 1, 1), components=2, dtype="u4"), np.uint32)
+        group, instance = np.frombuffer(self.fbo.read(viewport=(c, c, 1, 1), components=2, dtype="u4"), np.uint32)
         if previous is not None:
             previous.use()
         if group == 0:
             return None
-        g, voxel = renderer.resolve(int(group) - 1, int(slot) - 1)
+        g, voxel = renderer.resolve(int(group) - 1, int(instance) - 1)
         layout = g.layout
         return Pick(g.name, voxel, tuple(int(i) for i in layout.indices[voxel]), float(layout.values[voxel]))
 

@@ -1,7 +1,10 @@
 """A Scene: the named voxel groups to draw, where each sits, how it is shown, and the camera.
 
 Pure data, no GL, so app code and tests build scenes without a context. Each group carries version
-counters; the renderer compares them with what it uploaded and re-sends only what changed.
+counters; the renderer compares them with what it uploaded and re-sends only what changed. The
+scene's `structure_version` moves whenever what is drawn where changes (groups added or removed,
+placed, shown or hidden, or given a new layout), so the renderer rebuilds its table of chunks only
+then, never for new values.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from viz.placement import Placement, place
 from viz.voxels import VoxelLayout
 
 _uids = itertools.count(1)
+_structures = itertools.count(1)   # one counter for every scene: two scenes never share a version
 
 
 @dataclass(eq=False)
@@ -57,6 +61,7 @@ class Scene:
         self.aspect = aspect
         self.selection: tuple[str, int] | None = None  # (group name, voxel) chosen by a click
         self.hover: tuple[str, int] | None = None      # (group name, voxel) under the mouse
+        self.structure_version = next(_structures)
 
     # -- container ---------------------------------------------------------------------------
     def __getitem__(self, name: str) -> Group:
@@ -77,6 +82,10 @@ class Scene:
     @property
     def names(self) -> list[str]:
         return list(self.groups)
+
+    def shown(self) -> list[Group]:
+        """The groups that are drawn: visible and placed, in scene order."""
+        return [g for g in self.groups.values() if g.visible and g.placement is not None]
 
     # -- editing -----------------------------------------------------------------------------
     def set_layout(self, layout: VoxelLayout) -> Group:
@@ -99,12 +108,14 @@ class Scene:
                 held = getattr(self, attr)
                 if held is not None and held[0] == layout.name and held[1] >= layout.count:
                     setattr(self, attr, None)
+        self._restructured()
         if moved:
             self.relayout()
         return group
 
     def remove(self, name: str) -> None:
         del self.groups[name]
+        self._restructured()
         for attr in ("selection", "hover"):
             if (getattr(self, attr) or (None,))[0] == name:
                 setattr(self, attr, None)
@@ -149,6 +160,10 @@ class Scene:
         shown = [g for g in self.groups.values() if g.visible]
         for group, placement in zip(shown, place([g.layout for g in shown], self.aspect)):
             group.placement = placement
+        self._restructured()
+
+    def _restructured(self) -> None:
+        self.structure_version = next(_structures)
 
     # -- geometry ----------------------------------------------------------------------------
     def bbox(self, visible_only: bool = True) -> tuple[np.ndarray, np.ndarray] | None:

@@ -29,9 +29,9 @@ if HEADLESS:
 import imgui  # noqa: E402
 import numpy as np  # noqa: E402
 from imgui.integrations.pyglet import create_renderer  # noqa: E402
+from PIL import Image  # noqa: E402
 from pyglet.window import key, mouse  # noqa: E402
 
-from ttm import png  # noqa: E402  (the one PNG writer; viz may use ttm, never the reverse)
 from viz import gl_context  # noqa: E402
 from viz.labels import fit_labels  # noqa: E402
 from viz.picking import Pick, Picker  # noqa: E402
@@ -317,7 +317,8 @@ class Viewer(pyglet.window.Window):
         w, h = size
         data = self.ctx.screen.read(viewport=(0, 0, w, h), components=3)
         _ = self.ctx.error            # screen.read leaves GL_INVALID_OPERATION queued (trap 6)
-        png.write(path, np.frombuffer(data, np.uint8).reshape(h, w, 3)[::-1])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.frombuffer(data, np.uint8).reshape(h, w, 3)[::-1]).save(path, format="PNG")
         print(f"screenshot: {path}")
 
     def _pixel_ratio(self) -> float:

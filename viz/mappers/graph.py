@@ -1,6 +1,7 @@
 """The model's torch.fx graph as a 3-D network of node voxels joined by edges.
 
-Input: an object with ``.nodes``, each node having ``name, op, target, inputs, shape, group``.
+Input: an object with ``.nodes``, each node having ``name, op, target, shape, group``, and ``.edges``,
+(source name, consumer name) pairs, as ttm.graph.FxGraph has them.
 Layout: x = depth: the longest path from a node without inputs, then moved on to one before the
 node's first consumer, so a value made early but used late (a parameter slice feeding the write
 stage) sits next to its use rather than pulling an edge across the network. A long graph would be a thin strip,
@@ -25,18 +26,26 @@ ASPECT = 2.0             # wanted width / height of a wrapped network
 BAND_GAP, ROW_GAP = 1, 3  # y pitches between the group bands of a row, and between rows
 
 
-def depths(nodes) -> list[int]:
-    """Longest path from a node without inputs to each node (Kahn's order: no recursion limit)."""
-    index = {node.name: i for i, node in enumerate(nodes)}
-    if len(index) < len(nodes):
+def edge_list(graph) -> np.ndarray:
+    """(E, 2) int64 (input, consumer) node indices of `graph.edges`, its (source name, consumer
+    name) pairs: the one place the mapper reads how the nodes connect."""
+    index = {node.name: i for i, node in enumerate(graph.nodes)}
+    if len(index) < len(graph.nodes):
         raise ValueError("the graph has two nodes with the same name")
+    pairs = list(graph.edges)
+    for src, dst in pairs:
+        if src not in index:
+            raise ValueError(f"node {dst!r} takes input {src!r}, which is not a node")
+    return np.array([(index[src], index[dst]) for src, dst in pairs], np.int64).reshape(-1, 2)
+
+
+def depths(nodes, edges: np.ndarray) -> list[int]:
+    """Longest path from a node without inputs to each node (Kahn's order: no recursion limit)."""
     children: list[list[int]] = [[] for _ in nodes]
-    waiting = [len(node.inputs) for node in nodes]
-    for i, node in enumerate(nodes):
-        for p in node.inputs:
-            if p not in index:
-                raise ValueError(f"node {node.name!r} takes input {p!r}, which is not a node")
-            children[index[p]].append(i)
+    waiting = [0] * len(nodes)
+    for src, dst in edges.tolist():
+        children[src].append(dst)
+        waiting[dst] += 1
     depth = [0] * len(nodes)
     ready = [i for i, w in enumerate(waiting) if w == 0]
     for i in ready:  # grows while it is walked
@@ -51,17 +60,18 @@ def depths(nodes) -> list[int]:
     return depth
 
 
-def settle(nodes, depth: list[int]) -> list[int]:
+def settle(edges: np.ndarray, depth: list[int]) -> list[int]:
     """Each node that has consumers moved to one depth before the first of them (never earlier
     than `depth`, the longest-path depth, which is a valid order to walk backwards in)."""
-    index = {node.name: i for i, node in enumerate(nodes)}
-    first_use = [None] * len(nodes)
+    inputs: list[list[int]] = [[] for _ in depth]
+    for src, dst in edges.tolist():
+        inputs[dst].append(src)
+    first_use = [None] * len(depth)
     settled = list(depth)
-    for i in sorted(range(len(nodes)), key=lambda i: -depth[i]):
+    for i in sorted(range(len(depth)), key=lambda i: -depth[i]):
         if first_use[i] is not None:
             settled[i] = first_use[i] - 1
-        for p in nodes[i].inputs:
-            j = index[p]
+        for j in inputs[i]:
             first_use[j] = settled[i] if first_use[j] is None else min(first_use[j], settled[i])
     return settled
 
@@ -71,8 +81,8 @@ class GraphMapper:
     """Not a VisMapper: a graph is not a tensor, so nothing is pooled or shaped here."""
 
     def map(self, name: str, graph) -> VoxelLayout:
-        if not hasattr(graph, "nodes"):
-            raise ValueError(f"cannot draw {name!r}: want a graph with .nodes, "
+        if not (hasattr(graph, "nodes") and hasattr(graph, "edges")):
+            raise ValueError(f"cannot draw {name!r}: want a graph with .nodes and .edges, "
                              f"got {type(graph).__name__}")
         nodes = list(graph.nodes)
         if not nodes:
@@ -81,10 +91,9 @@ class GraphMapper:
             if node.op not in OPS or node.group not in GROUPS:
                 raise ValueError(f"node {node.name!r} has op {node.op!r} and group {node.group!r}, "
                                  f"want an op in {OPS} and a group in {GROUPS}")
-        depth = settle(nodes, depths(nodes))
+        edges = edge_list(graph)
+        depth = settle(edges, depths(nodes, edges))
         cells = best_wrap([GROUPS.index(node.group) for node in nodes], depth)
-        index = {node.name: i for i, node in enumerate(nodes)}
-        edges = [(index[p], i) for i, node in enumerate(nodes) for p in node.inputs]
         return VoxelLayout(
             name=name,
             label=f"{name} [{len(nodes)} nodes, {len(edges)} edges]",
@@ -93,7 +102,7 @@ class GraphMapper:
             indices=np.arange(len(nodes))[:, None],
             colormap="categorical",
             value_range=(0.0, 255.0),  # op code k -> categorical entry k
-            edges=np.array(edges, dtype=np.int64).reshape(-1, 2),
+            edges=edges,
             tags={"names": [n.name for n in nodes], "ops": [n.op for n in nodes],
                   "targets": [str(n.target) for n in nodes], "groups": [n.group for n in nodes],
                   "shapes": [n.shape for n in nodes]},
@@ -105,18 +114,18 @@ def wrapped(group: list[int], depth: list[int], wrap: int) -> np.ndarray:
     group, depth = np.asarray(group), np.asarray(depth)
     row = depth // wrap
     col = np.where(row % 2 == 0, depth % wrap, wrap - 1 - depth % wrap)
-    slot = np.zeros(len(depth), int)      # place in the stack of its group's nodes at its depth
+    rank = np.zeros(len(depth), int)      # place in the stack of its group's nodes at its depth
     taken: dict[tuple[int, int], int] = {}
     for i, key in enumerate(zip(group.tolist(), depth.tolist())):
-        slot[i] = taken.get(key, 0)
-        taken[key] = slot[i] + 1
+        rank[i] = taken.get(key, 0)
+        taken[key] = rank[i] + 1
     y = np.zeros(len(depth))
     top = 0
     for r in np.unique(row):
         for g in np.unique(group[row == r]):           # the row's bands, in GROUPS order
             band = (row == r) & (group == g)
-            y[band] = -(top + slot[band])
-            top += int(slot[band].max()) + 1 + BAND_GAP
+            y[band] = -(top + rank[band])
+            top += int(rank[band].max()) + 1 + BAND_GAP
         top += ROW_GAP - BAND_GAP
     return np.stack([col, y, -group.astype(float)], axis=1).astype(np.float64)
 

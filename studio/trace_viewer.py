@@ -10,8 +10,10 @@ from viz.window import HEADLESS, Viewer  # first: it sets pyglet up before pygle
 
 from pyglet.window import key  # noqa: E402, I001
 
-from studio.controller import Controller, Selection  # noqa: E402
-from studio.panels import Panels, Perf, scene_viewport  # noqa: E402
+from studio.controller import Controller  # noqa: E402
+from studio.panel_frame import scene_viewport  # noqa: E402
+from studio.panels import Panels, Perf  # noqa: E402
+from studio.selection import Selection  # noqa: E402
 from studio.view import SceneSync, ViewOptions  # noqa: E402
 from viz.scene import Scene  # noqa: E402
 
@@ -87,7 +89,7 @@ class TraceViewer(Viewer):
         return Selection(pick.name, pick.index_in_tensor, pick.value)
 
     def on_hover(self, pick) -> None:
-        self.controller.hover = self._selection(pick)
+        self.controller.set_hover(self._selection(pick))
 
     def on_select(self, pick) -> None:
         sel = self._selection(pick)

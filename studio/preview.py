@@ -1,7 +1,7 @@
 """Look at any saved tensor in 3-D.
 
-    python -m viz.preview tensor.npy [--name memory]       # a window; hover shows index and value
-    python -m viz.preview t.pt --headless --frames 3 --screenshot out.png
+    python -m studio.preview tensor.npy [--name memory]       # a window; hover shows index and value
+    python -m studio.preview t.pt --headless --frames 3 --screenshot out.png
 
 The mapper is chosen by --name as everywhere else (viz.mappers.map_tensor); a name nothing is
 registered for gets the generic N-D grid.
@@ -21,7 +21,7 @@ def load(path: str | Path, key: str | None = None) -> np.ndarray:
     path = Path(path)
     if path.suffix == ".npy":
         return np.load(path, allow_pickle=False)
-    import torch
+    import torch  # only for a .pt file: the window opens faster on a .npy
     obj = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(obj, dict):
         tensors = {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}

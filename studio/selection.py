@@ -1,0 +1,62 @@
+"""A cell of a shown tensor that is hovered or selected, and what it is in words.
+
+"slot" here is always a memory slot: row i of memory (m of them), which write weights write into.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from studio.walkthrough import source_label
+from ttm import Trace
+
+
+@dataclass
+class Selection:
+    name: str                  # the shown tensor's name ("memory", "read.weights", ...)
+    index: tuple[int, ...]     # index into the shown tensor (what a pick returns)
+    value: float | None = None
+    note: str = ""             # what the view knows about it that the trace does not (graph nodes)
+
+    def refresh(self, shown: torch.Tensor | None) -> None:
+        """Read the value again from the tensor now shown under its name (None: off view).
+        A noted cell (the graph, pooled blocks) keeps the value the view gave it."""
+        if self.note:
+            return
+        if shown is None or len(self.index) != shown.dim() or any(
+                not 0 <= i < n for i, n in zip(self.index, shown.shape)):
+            self.value = None
+        else:
+            self.value = float(shown[self.index])
+
+
+def memory_index(name: str, index, step: int) -> tuple[int, int, int]:
+    """(memory step k, slot, feature) in the trace's memory of an index into a shown memory."""
+    if name == "memory":
+        k, slot, feature = (int(i) for i in index)
+        return k, slot, feature
+    slot, feature = (int(i) for i in index)
+    return step + (name == "memory.after"), slot, feature
+
+
+def describe(sel: Selection | None, trace: Trace | None, step: int) -> str:
+    """What a cell is, for the inspector: "memory after step 1, slot 12, feature 40"."""
+    if sel is None or trace is None:
+        return ""
+    if sel.note:
+        return sel.note
+    if sel.name.startswith("memory"):
+        k, slot, feature = memory_index(sel.name, sel.index, step)
+        when = "initial memory" if k == 0 else f"memory after step {k - 1}"
+        return f"{when}, slot {slot}, feature {feature}"
+    t = step
+    if sel.name in ("read.weights", "write.weights") and len(sel.index) == 2:
+        row, col = sel.index
+        who = "read token" if sel.name == "read.weights" else "memory slot"
+        verb = "draws from" if sel.name == "read.weights" else "takes from"
+        return f"step {t}: {who} {row} {verb} {source_label(trace, sel.name, col, t)}"
+    if sel.name == "attention" and len(sel.index) == 5:
+        _, layer, head, q, k = sel.index
+        return f"step {t}: layer {layer} head {head}, read token {q} attends to {k}"
+    return f"{sel.name}{list(sel.index)}"

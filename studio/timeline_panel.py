@@ -1,0 +1,107 @@
+"""The timeline panel: the problem traced (type a new one), the answer, stepping and playing the
+trace, and scrubbing or replaying the snapshots over training."""
+from __future__ import annotations
+
+import imgui
+
+from studio.controller import Controller
+from studio.input_parse import InputError, parse_problem
+from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel
+from studio.walkthrough import outcome
+
+
+def _slider(slider, label: str, value, lo, hi, fmt: str, width: float, on_change) -> None:
+    """imgui.slider_int or slider_float, `width` px wide, calling `on_change(value)` when moved."""
+    imgui.push_item_width(width)
+    moved, value = slider(label, value, lo, hi, fmt)
+    imgui.pop_item_width()
+    if moved:
+        on_change(value)
+
+
+class TimelinePanel:
+    def __init__(self, controller: Controller):
+        self.controller = controller
+        t = controller.trace
+        self.problem_text = f"{t.a}x{t.b}" if t is not None else "37x42"
+        self.problem_error = ""
+
+    def draw(self, rect: Rect) -> None:
+        c = self.controller
+        if begin_panel("Timeline", rect):
+            self._problem_row()
+            if c.trace is not None:
+                t = c.trace
+                imgui.text(f"target {t.expected}   prediction ")
+                imgui.same_line(spacing=0)
+                imgui.text_colored(outcome(t), *(GOOD if t.correct else BAD))
+                imgui.text_colored(c.step_summary(), *DIM)
+                if imgui.button("<"):
+                    c.step_by(-1)
+                imgui.same_line()
+                if imgui.button("Pause" if c.playing else "Play", width=48):
+                    c.toggle_play()
+                imgui.same_line()
+                if imgui.button(">"):
+                    c.step_by(1)
+                imgui.same_line()
+                _slider(imgui.slider_int, "##step", c.step, 0, max(c.steps - 1, 0), "step %d",
+                        max(rect.w - 330, 60), c.set_step)
+                imgui.same_line()
+                _slider(imgui.slider_float, "##speed", c.speed, 0.25, 10.0, "%.2f steps/s", 110,
+                        c.set_speed)
+            self._history_row(rect)
+        imgui.end()
+
+    def _problem_row(self) -> None:
+        imgui.push_item_width(110)
+        entered, self.problem_text = imgui.input_text(
+            "##problem", self.problem_text, 32, imgui.INPUT_TEXT_ENTER_RETURNS_TRUE)
+        imgui.pop_item_width()
+        imgui.same_line()
+        if imgui.button("Trace problem") or entered:
+            self.submit_problem(self.problem_text)
+        if self.problem_error:
+            imgui.same_line()
+            imgui.text_colored(self.problem_error, *BAD)
+
+    def submit_problem(self, text: str) -> bool:
+        """Trace the problem typed; False (and `problem_error` says why) when it cannot be."""
+        model = self.controller.model()
+        if model is None:
+            self.problem_error = "no model yet: wait for the first snapshot"
+            return False
+        try:
+            a, b = parse_problem(text, model.config.max_digits)
+            self.controller.set_problem(a, b)
+        except (InputError, ValueError) as err:
+            self.problem_error = str(err)
+            return False
+        self.problem_error = ""
+        return True
+
+    def _history_row(self, rect: Rect) -> None:
+        c = self.controller
+        n = len(c.history)
+        if n == 0:
+            if c.trainer is not None:
+                imgui.text_colored("history: no snapshots yet", *DIM)
+            return
+        changed, follow = imgui.checkbox("live", c.follow_live)
+        if changed:
+            c.set_follow_live(follow)
+        imgui.same_line()
+        if imgui.button("Stop" if c.history_playing else "Replay training", width=120):
+            c.toggle_history_play()
+        imgui.same_line()
+        shown = c.viewing if c.viewing is not None else n - 1
+        entry = c.history[shown]
+        _slider(imgui.slider_int, "##history", shown, 0, n - 1,
+                f"snapshot {shown + 1} of {n}: training step {entry.step:,}", max(rect.w - 340, 60),
+                c.scrub_history)
+        imgui.same_line()
+        _slider(imgui.slider_float, "##hspeed", c.history_speed, 1.0, 60.0, "%.0f snaps/s", 100,
+                c.set_history_speed)
+        if not c.follow_live and c.trace is not None:
+            imgui.text_colored(f"viewing {c.trace.problem} at training step {entry.step:,} "
+                               f"(newest: {c.history[-1].step:,})", *WARN)
