@@ -1,0 +1,239 @@
+"""Why did it answer that? Causal tools on a recorded Trace.
+
+- `ablate_slots` / `slot_effects`: for each memory slot, how much the traced answer's log-probability
+  drops when that slot alone is ablated entering step t. All m ablations (and the unablated baseline)
+  run as one batch, teacher-forced on the traced answer, so an effect is defined even where the
+  ablated run would answer differently; whether it would is read off the same run (the greedy run
+  equals the teacher-forced one up to the first step whose argmax leaves the traced token).
+- `effect_map`: the same for every step at once, one batch that grows as steps are reached: a
+  steps x slots map of which memory matters for which answer digit.
+- `graph_changes`: one step's torch.fx graph run twice by an Interpreter, on the recorded inputs
+  and on intervened ones; each node's relative change says where an edit flowed.
+
+Interventions (a memory, or `overrides` of hooked activations) are the same ones `Trace.replay`
+takes, so what the causal view shows is what a replay would do.
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.fx as fx
+
+from . import tokens as tok
+from .data import make_batch, random_pairs
+from .graph import step_module
+from .hooks import HookPoint, capture
+from .model import evaluating
+
+ABLATIONS = ("zero", "mean", "source")
+MEAN_PROBLEMS = 256        # random problems behind a "mean" ablation
+MEAN_SEED = 2024
+_mean_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class SlotAblation:
+    """Each memory slot ablated alone entering `step`, scored on the traced answer."""
+    step: int
+    ablation: str
+    effect: torch.Tensor           # [m] drop in log p(traced answer tokens of steps step..)
+    per_step: torch.Tensor         # [m, T - step] the same drop, per answer step
+    changes_answer: torch.Tensor   # [m] bool: the greedy answer tokens would differ
+    baseline: float                # log p(traced answer tokens of steps step..), unablated
+
+    def ranked(self, top: int | None = None) -> list[int]:
+        """Slots by effect, largest first."""
+        order = torch.argsort(self.effect, descending=True).tolist()
+        return order if top is None else order[:top]
+
+
+def replacement_memory(trace, t: int, ablation: str, source=None) -> torch.Tensor:
+    """[m, d]: what each slot becomes when ablated entering step t."""
+    memory = trace["memory"][t]
+    if ablation == "zero":
+        return torch.zeros_like(memory)
+    if ablation == "mean":
+        return mean_memory(trace.model, (len(str(trace.a)), len(str(trace.b))), t)
+    if ablation == "source":
+        if source is None:
+            raise ValueError('the "source" ablation takes memory from a second trace: pass source=')
+        trace.check_same_model(source)
+        if t >= len(source["memory"]):
+            raise ValueError(f"the source trace {source.problem} has no memory entering step {t}")
+        return source["memory"][t]
+    raise ValueError(f"ablation must be one of {ABLATIONS}, got {ablation!r}")
+
+
+def mean_memory(model, cell: tuple[int, int], t: int) -> torch.Tensor:
+    """[m, d]: memory entering step t, averaged over random problems of this cell (digits of a,
+    digits of b) that are still answering at step t; computed once per model, cell and step."""
+    per_model = _mean_cache.setdefault(model, {})
+    if (cell, t) not in per_model:
+        rng = np.random.default_rng(MEAN_SEED)
+        pairs = random_pairs(rng, [cell], MEAN_PROBLEMS, swap=False)
+        problem, target = make_batch(pairs, model.config.input_tokens)
+        with evaluating(model), torch.no_grad(), capture(model, ["memory"]) as cache:
+            model(problem.to(model.device), target.to(model.device))
+        entering = [model.initial_memory(len(pairs)).cpu()] + cache["memory"]  # [T + 1] x (B, m, d)
+        for k, memory in enumerate(entering):
+            running = target[:, k - 1] != tok.PAD if 0 < k <= target.shape[1] else None
+            if running is not None and running.any():
+                memory = memory[running]
+            per_model.setdefault((cell, k), memory.float().mean(0))
+        last = len(entering) - 1
+        per_model.setdefault((cell, t), per_model[(cell, last)])
+    return per_model[(cell, t)]
+
+
+def _teacher_forced_logprobs(model, memory: torch.Tensor, trace, start: int,
+                             first_step_tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run rows of `memory` (B, m, d) from step `start` to the trace's end, fed the traced answer.
+
+    Returns per-step log p(traced token) (B, T - start) and whether argmax equals it (B, T - start)."""
+    answer = trace["prediction"].to(model.device)
+    step_tokens = first_step_tokens.expand(memory.shape[0], -1)
+    logps, agree = [], []
+    for k in range(start, trace.steps):
+        memory, logits = model.step(memory, *model.embed(step_tokens, k))
+        logp = torch.log_softmax(logits.float(), dim=-1)
+        logps.append(logp[:, answer[k]])
+        agree.append(logits.argmax(-1) == answer[k])
+        step_tokens = model.next_input(answer[k].expand(memory.shape[0]))
+    return torch.stack(logps, 1).cpu(), torch.stack(agree, 1).cpu()
+
+
+@torch.no_grad()
+def ablate_slots(trace, t: int, ablation: str = "zero", source=None) -> SlotAblation:
+    """Every memory slot ablated alone entering step t, in one batch of m + 1 rollouts."""
+    trace.check_step(t)
+    model = trace.model
+    memory = trace["memory"][t]
+    m = memory.shape[0]
+    replacement = replacement_memory(trace, t, ablation, source)
+    rows = memory.unsqueeze(0).repeat(m + 1, 1, 1)             # row 0 unablated, row i+1: slot i
+    slots = torch.arange(m)
+    rows[slots + 1, slots] = replacement[slots]
+    with evaluating(model):
+        logp, agree = _teacher_forced_logprobs(
+            model, rows.to(model.device, torch.float32), trace, t,
+            trace["inputs"][t : t + 1].to(model.device))
+    per_step = logp[:1] - logp[1:]                               # [m, T - t]
+    return SlotAblation(step=t, ablation=ablation, effect=per_step.sum(1), per_step=per_step,
+                        changes_answer=~agree[1:].all(1), baseline=float(logp[0].sum()))
+
+
+def slot_effects(trace, t: int, ablation: str = "zero", source=None) -> torch.Tensor:
+    """[m]: drop in log-probability of the traced answer tokens of steps t.. when each slot alone
+    is ablated entering step t (see `ablate_slots` for the per-step split and answer changes)."""
+    return ablate_slots(trace, t, ablation, source).effect
+
+
+@torch.no_grad()
+def effect_map(trace, ablation: str = "zero", source=None) -> list[SlotAblation]:
+    """`ablate_slots` for every step of the trace, as one growing batch: rows that start at step k
+    join the batch when step k is reached, so the whole answer costs one pass over the steps."""
+    trace.check_step(0)
+    model = trace.model
+    m, T = trace["memory"].shape[1], trace.steps
+    answer = trace["prediction"].to(model.device)
+    memory = torch.empty(0, m, trace["memory"].shape[2], device=model.device)
+    step_tokens = torch.empty(0, trace["inputs"].shape[1], dtype=torch.long, device=model.device)
+    logps, agrees = [], []
+    slots = torch.arange(m)
+    with evaluating(model):
+        for k in range(T):
+            fresh = trace["memory"][k].unsqueeze(0).repeat(m + 1, 1, 1)
+            fresh[slots + 1, slots] = replacement_memory(trace, k, ablation, source)[slots]
+            memory = torch.cat([memory, fresh.to(model.device, torch.float32)])
+            step_tokens = torch.cat([step_tokens, trace["inputs"][k : k + 1].to(model.device)
+                                     .expand(m + 1, -1)])
+            memory, logits = model.step(memory, *model.embed(step_tokens, k))
+            logps.append(torch.log_softmax(logits.float(), -1)[:, answer[k]].cpu())
+            agrees.append((logits.argmax(-1) == answer[k]).cpu())
+            step_tokens = model.next_input(answer[k].expand(memory.shape[0]))
+    out = []
+    for start in range(T):
+        rows = slice(start * (m + 1), (start + 1) * (m + 1))
+        logp = torch.stack([logps[k][rows] for k in range(start, T)], 1)
+        agree = torch.stack([agrees[k][rows] for k in range(start, T)], 1)
+        per_step = logp[:1] - logp[1:]
+        out.append(SlotAblation(step=start, ablation=ablation, effect=per_step.sum(1),
+                                per_step=per_step, changes_answer=~agree[1:].all(1),
+                                baseline=float(logp[0].sum())))
+    return out
+
+
+# -- the fx graph under an intervention -----------------------------------------------------------
+class _Recorder(fx.Interpreter):
+    """Runs the step graph, keeping every node's value and swapping in `overrides` at hook points."""
+
+    def __init__(self, module: fx.GraphModule, overrides: dict[str, torch.Tensor]):
+        super().__init__(module)
+        self.overrides = overrides
+        self.values: dict[str, object] = {}
+
+    def run_node(self, node: fx.Node):
+        value = super().run_node(node)
+        self.values[node.name] = value
+        return value
+
+    def call_module(self, target, args, kwargs):
+        module = self.fetch_attr(target)
+        if isinstance(module, HookPoint) and module.name in self.overrides:
+            return self.overrides[module.name]
+        return super().call_module(target, args, kwargs)
+
+
+def _tensors(value) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in _tensors(v)]
+    return []
+
+
+def _relative_change(before, after) -> float:
+    """||after - before|| / ||before|| over a node's tensors. Equal entries count as no change even
+    where they are infinite (masked logits are -inf); finite norms only."""
+    old, new = _tensors(before), _tensors(after)
+    if not old:
+        return 0.0 if before == after else 1.0
+    diff = norm = 0.0
+    for b, a in zip(old, new):
+        b, a = b.float(), a.float()
+        delta = torch.where(a == b, torch.zeros_like(a), a - b)
+        if not bool(torch.isfinite(delta).all()):
+            return float("inf")
+        diff += float(delta.pow(2).sum())
+        norm += float(torch.where(torch.isfinite(b), b, torch.zeros_like(b)).pow(2).sum())
+    if diff == 0.0:
+        return 0.0
+    return (diff / norm) ** 0.5 if norm > 0 else float("inf")
+
+
+@torch.no_grad()
+def graph_changes(trace, t: int, memory: torch.Tensor | None = None,
+                  overrides: dict | None = None) -> dict[str, float]:
+    """{fx node name: ||after - before|| / ||before||} for step t of the trace, before = the
+    recorded inputs, after = with the memory entering step t replaced by `memory` and hooked
+    activations replaced by `overrides` (as `Trace.replay` takes them). All zero without either."""
+    trace.check_step(t)
+    model = trace.model
+    overrides = trace.check_overrides(t, overrides or {})
+    if memory is not None:
+        trace.check_memory(memory)
+    module = step_module(model)
+    device = model.device
+    recorded = trace["memory"][t].unsqueeze(0).to(device, torch.float32)
+    after_memory = recorded if memory is None else memory.unsqueeze(0).to(device, torch.float32)
+    inputs, mask = model.embed(trace["inputs"][t : t + 1].to(device), t)
+    swaps = {n: v.unsqueeze(0).to(device, torch.float32) for n, v in overrides.items()}
+    with evaluating(model):
+        before = _Recorder(module, {})
+        before.run(recorded, inputs, mask)
+        after = _Recorder(module, swaps)
+        after.run(after_memory, inputs, mask)
+    return {name: _relative_change(value, after.values[name]) for name, value in before.values.items()}
