@@ -78,7 +78,8 @@ def run_text(model, problem, args, read=input, out=None) -> int:
     out = out or sys.stdout
     interactive = not args.problem
     while problem is not None:
-        print(format_walkthrough(model.trace(*problem), top=args.top), file=out)
+        print(format_walkthrough(model.trace(*problem), top=args.top,
+                                 metrics=getattr(model, "metrics", {})), file=out)
         if not interactive:
             return 0
         print(file=out)

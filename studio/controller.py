@@ -24,7 +24,7 @@ from studio.shown_tensors import ShownTensors
 from studio.snapshot_history import SnapshotHistory
 from studio.timeline import PlaybackClock, Timeline
 from studio.trainer_link import TrainerLink
-from studio.walkthrough import step_summary
+from studio.walkthrough import how_sure, step_summary
 from ttm import Trace
 
 
@@ -266,6 +266,15 @@ class Controller:
     # -- text for panels ---------------------------------------------------------------------
     def answer_change(self) -> str:
         return self._edits.answer_change()
+
+    def how_sure(self) -> list[str]:
+        """The run's time and how often the model gets the problem's cell right, from the metrics
+        of the snapshot on view (else the checkpoint's): see walkthrough.how_sure."""
+        if self.trace is None:
+            return []
+        entry = self.viewed_entry
+        metrics = entry.metrics if entry is not None else getattr(self.trace.model, "metrics", None)
+        return how_sure(self.trace, metrics or self.latest_metrics)
 
     def step_summary(self) -> str:
         """'step 2 (0-4): input 5, produced 5 (p 0.98)'"""

@@ -35,6 +35,8 @@ class TimelinePanel:
                 imgui.text(f"target {t.expected}   prediction ")
                 imgui.same_line(spacing=0)
                 imgui.text_colored(outcome(t), *(GOOD if t.correct else BAD))
+                for line in c.how_sure():
+                    imgui.text_colored(line, *(WARN if line.startswith("warning") else DIM))
                 imgui.text_colored(c.step_summary(), *DIM)
                 if imgui.button("<"):
                     c.step_by(-1)

@@ -12,6 +12,7 @@ import torch
 
 from ttm import Trace
 from ttm import tokens as tok
+from ttm.confidence import cell_confidence
 
 
 # The source tokens of a write's weights, in column order, for each write rule of ttm.model.
@@ -137,8 +138,23 @@ def step_summary(trace: Trace, t: int) -> str:
     return f"step {t} (0-{trace.steps - 1}): input {r.inputs}, produced {r.digit} (p {r.probability:.2f})"
 
 
-def format_walkthrough(trace: Trace, top: int = 3) -> str:
-    """The whole run in words: a header, one block per step, and the verdict."""
+def how_sure(trace: Trace, metrics: dict | None) -> list[str]:
+    """How far to trust the answer: the run's time, the measured exact match of the problem's
+    cell (from the checkpoint's metrics) and a warning when that cell is weak or never trained."""
+    confidence = cell_confidence(metrics or {}, trace.a, trace.b)
+    lines = []
+    if trace.seconds is not None:
+        lines.append(f"computed in {1000 * trace.seconds:.0f} ms")
+    lines.append(confidence.describe())
+    warning = confidence.warning()
+    if warning:
+        lines.append(f"warning: {warning}")
+    return lines
+
+
+def format_walkthrough(trace: Trace, top: int = 3, metrics: dict | None = None) -> str:
+    """The whole run in words: a header, one block per step, the verdict and, given the
+    checkpoint's metrics, how far to trust it."""
     lines = [f"{trace.problem}: {trace.steps} steps, one answer digit per step, "
              "least significant first", ""]
     for t in range(trace.steps):
@@ -146,4 +162,6 @@ def format_walkthrough(trace: Trace, top: int = 3) -> str:
         lines.append(f"step {t}: {body[0]}")
         lines += [f"        {line}" for line in body[1:]]
     lines += ["", verdict(trace)]
+    if metrics is not None:
+        lines += how_sure(trace, metrics)
     return "\n".join(lines)

@@ -85,3 +85,21 @@ def test_plain_loop_uses_the_models_optimizer_split():
     decay, no_decay = loop.optimizer.param_groups
     assert decay["weight_decay"] == 0.3 and no_decay["weight_decay"] == 0.0
     assert any(p is loop.model.token_embedding.weight for p in no_decay["params"])
+
+
+def test_causal_bench_times_every_case_against_its_target(tmp_path):
+    import ttm
+    from ttm_fixtures import tiny_model
+    ttm.save(tiny_model(seed=1), tmp_path / "tiny.pt")
+    lines = load("causal").main(["--checkpoint", str(tmp_path / "tiny.pt"), "--problem", "12x34",
+                                 "--repeats", "1", "--out", str(tmp_path / "c.jsonl")])
+    read = [json.loads(x) for x in (tmp_path / "c.jsonl").read_text().splitlines()]
+    assert read == json.loads(json.dumps(lines))
+    cases = [r["case"] for r in read if r["bench"] == "causal"]
+    assert cases == ["replay", "graph_changes", "intervention", "slot_effects",
+                     "slot_effects_mean", "effect_map"]
+    assert all(r["ms_min"] > 0 and r["ms_median"] >= r["ms_min"] for r in read if "case" in r)
+    summary = read[-1]
+    assert summary["bench"] == "causal_summary" and summary["problem"] == "12x34"
+    assert summary["all_met"] == all(summary[f"{k}_ms"] <= summary[f"{k}_target_ms"]
+                                     for k in ("intervention", "slot_effects", "effect_map"))

@@ -37,6 +37,7 @@ VARIANTS = {
     "fifo": {"write_rule": "fifo"},
     "query": {"summarizer": "query"},
     "pool": {"summarizer": "pool"},
+    "carry": {"carry_loss": 0.5},               # + the auxiliary carry loss (TTMConfig.carry_loss)
 }
 
 # --small: a quarter of the default width budget, so six variants fit in ~20 minutes on a busy

@@ -41,6 +41,8 @@ class TTMConfig:
     summarizer_hidden: int = 64  # bottleneck of the TokenLearner MLP
     write_rule: str = "summarize"  # "summarize", "erase_add" (NTM), "fifo" (concatenation)
     use_memory: bool = True      # False: the memory-less ablation (m = 0)
+    carry_loss: float = 0.0      # > 0: weight of an auxiliary loss that reads each step's carry
+                                 # out of the memory it wrote (after Bai et al. 2025); 0: no head
 
     def __post_init__(self):
         if self.summarizer not in SUMMARIZERS:
@@ -51,6 +53,8 @@ class TTMConfig:
             raise ValueError(f"dim {self.dim} is not divisible by heads {self.heads}")
         if self.write_rule == "fifo" and self.read_tokens > self.memory_tokens:
             raise ValueError("fifo writing needs read_tokens <= memory_tokens")
+        if self.carry_loss < 0 or (self.carry_loss > 0 and not self.use_memory):
+            raise ValueError(f"carry_loss must be >= 0, and 0 without memory; got {self.carry_loss}")
 
     @classmethod
     def tiny(cls, **overrides) -> "TTMConfig":
@@ -322,6 +326,9 @@ class TTM(nn.Module):
         self.step_embedding = nn.Parameter(torch.randn(config.max_steps, d) * 0.02)
         self.memory_init = nn.Parameter(torch.randn(config.m, d) * 0.01)
         self.step = TTMStep(config)
+        # The carry a step passes on can only reach the next step through memory, so the probe
+        # reads it there (mean over slots): supervising it asks memory to hold the running carry.
+        self.carry_head = nn.Linear(d, 1) if config.carry_loss > 0 else None
 
     @property
     def device(self) -> torch.device:
@@ -354,15 +361,30 @@ class TTM(nn.Module):
     def forward(self, problem: torch.Tensor, targets: torch.Tensor):
         """Teacher-forced run. problem (B, n), targets (B, T) PAD-padded -> logits (B, T, V), loss."""
         memory = self.initial_memory(problem.shape[0])
-        step_tokens, logits = problem, []
+        step_tokens, logits, carried = problem, [], []
         for t in range(targets.shape[1]):
             memory, step_logits = self.step(memory, *self.embed(step_tokens, t))
             logits.append(step_logits)
+            if self.carry_head is not None:
+                carried.append(self.carry_head(memory.mean(dim=1)).squeeze(-1))  # (B,)
             step_tokens = self.next_input(targets[:, t])
         logits = torch.stack(logits, dim=1)                          # (B, T, V)
         loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(),
                                ignore_index=tok.PAD)
+        if self.carry_head is not None:
+            loss = loss + self.config.carry_loss * self.carry_error(problem, torch.stack(carried, 1))
         return logits, loss
+
+    def carry_error(self, problem: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
+        """Mean squared error of predicted carries (B, T) against each answer digit's carry out
+        (tokens.carries, in tens so the targets are about 0-4), over the answer's digit steps."""
+        target = torch.full(predicted.shape, float("nan"))
+        for row, tokens in enumerate(problem.tolist()):
+            out = tok.carries(*tok.problem_operands(tokens))[: predicted.shape[1]]
+            target[row, : len(out)] = torch.tensor(out, dtype=torch.float32) / 10.0
+        target = target.to(predicted.device)
+        valid = ~torch.isnan(target)
+        return F.mse_loss(predicted.float()[valid], target[valid])
 
     @torch.no_grad()
     def rollout(self, memory: torch.Tensor, step_tokens: torch.Tensor, start: int = 0):

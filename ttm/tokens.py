@@ -68,3 +68,24 @@ def string_to_tokens(text: str) -> list[int]:
         else:
             raise ValueError(f"unknown symbol at position {i} of {text!r}")
     return tokens
+
+
+def problem_operands(tokens: list[int]) -> tuple[int, int]:
+    """Inverse of problem_tokens (PAD after EOS allowed): [3, 7, 10, 4, 2, 11] -> (37, 42)."""
+    if TIMES not in tokens or EOS not in tokens:
+        raise ValueError(f"not a problem a × b EOS: {tokens!r}")
+    times, eos = tokens.index(TIMES), tokens.index(EOS)
+    return tokens_to_number(tokens[:times]), tokens_to_number(tokens[times + 1 : eos])
+
+
+def carries(a: int, b: int) -> list[int]:
+    """The carry out of each digit of a × b, least significant first (one per answer digit):
+    column k sums a_i * b_j over i + j = k plus the carry into it; its digit is the sum mod 10
+    and the rest, sum // 10, is what the step producing digit k must pass on to the next."""
+    da, db = [int(c) for c in str(a)[::-1]], [int(c) for c in str(b)[::-1]]
+    out, carry = [], 0
+    for k in range(len(str(a * b))):
+        column = sum(da[i] * db[k - i] for i in range(len(da)) if 0 <= k - i < len(db)) + carry
+        carry = column // 10
+        out.append(carry)
+    return out

@@ -12,6 +12,8 @@ Names and shapes (T steps, m memory tokens, r read tokens, n input tokens, d wid
 """
 from __future__ import annotations
 
+import time
+
 import torch
 
 from . import tokens as tok
@@ -30,6 +32,7 @@ class Trace:
         self.config = config if config is not None else getattr(model, "config", None)
         self.a, self.b = a, b
         self.tensors = tensors
+        self.seconds: float | None = None     # wall time of the run that recorded it
 
     # -- lookup ------------------------------------------------------------------------------
     def __getitem__(self, name: str) -> torch.Tensor:
@@ -76,13 +79,17 @@ class Trace:
     # -- recording and replay ----------------------------------------------------------------
     @classmethod
     def record(cls, model, a: int, b: int) -> "Trace":
+        """Run a × b greedily, keeping every hooked activation; `seconds` is the run's wall time."""
+        start = time.perf_counter()
         problem = model.problem_batch([(a, b)])
         memory = model.initial_memory(1).clone()  # contiguous, like any replayed memory
         steps = _run(model, memory, problem, start=0)
         steps["memory"] = [memory[0].detach().cpu()] + steps["memory"]
         tensors = {name: torch.stack(vals) for name, vals in steps.items()}
         tensors["embedding"] = model.token_embedding.weight.detach().cpu().clone()
-        return cls(model, a, b, _with_stacked_attention(tensors))
+        trace = cls(model, a, b, _with_stacked_attention(tensors))
+        trace.seconds = time.perf_counter() - start
+        return trace
 
     def replay(self, t: int, memory: torch.Tensor | None = None,
                overrides: dict[str, torch.Tensor] | None = None) -> "Trace":

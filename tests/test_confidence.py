@@ -1,0 +1,48 @@
+"""How sure the model is: the problem's cell, measured exact match from the checkpoint's metrics,
+warnings for weak or never-trained cells, and the run's time."""
+from ttm.confidence import cell_confidence
+from ttm_fixtures import tiny_model
+
+EVALUATION = {"trained_digits": 3, "per_cell": 2000, "cells": [
+    {"a_digits": 3, "b_digits": 2, "exact_match": 0.96, "token_accuracy": 0.99},
+    {"a_digits": 3, "b_digits": 3, "exact_match": 0.775, "token_accuracy": 0.95},
+    {"a_digits": 4, "b_digits": 4, "exact_match": 0.12, "token_accuracy": 0.3}]}
+
+
+def test_the_evaluation_table_is_preferred_and_weak_cells_warn():
+    metrics = {"evaluation": EVALUATION, "cell_exact": {"3x2": 0.5}, "stage": 3}
+    strong = cell_confidence(metrics, 583, 67)
+    assert (strong.cell, strong.exact, strong.problems, strong.source) == ((3, 2), 0.96, 2000, "evaluation")
+    assert strong.describe() == "3×2 problems: 96.0% exact on 2000 evaluated problems"
+    assert strong.warning() is None
+    weak = cell_confidence(metrics, 583, 671)
+    assert weak.warning() == "this model gets 3×3 right 78% of the time"
+
+
+def test_a_cell_beyond_training_says_so_with_its_measured_rate():
+    beyond = cell_confidence({"evaluation": EVALUATION}, 1234, 5678)
+    assert beyond.trained is False
+    assert beyond.warning() == "this model was never trained on 4×4 problems (measured: right 12% of the time)"
+
+
+def test_without_an_evaluation_the_training_estimate_is_used_and_labelled():
+    rough = cell_confidence({"cell_exact": {"2x2": 0.75}, "stage": 2}, 37, 42)
+    assert (rough.exact, rough.source, rough.trained) == (0.75, "training", True)
+    assert rough.describe() == "2×2 problems: 75.0% exact in training's last check"
+    assert rough.warning() == "this model gets 2×2 right 75% of the time"
+    unknown = cell_confidence({}, 3, 4)
+    assert unknown.exact is None and unknown.trained is None and unknown.warning() is None
+    assert unknown.describe() == "1×1 problems: never measured"
+
+
+def test_the_walkthrough_ends_with_time_accuracy_and_warning():
+    from studio.walkthrough import format_walkthrough, how_sure
+    trace = tiny_model(seed=2).trace(583, 671)
+    assert trace.seconds is not None and trace.seconds > 0
+    lines = how_sure(trace, {"evaluation": EVALUATION})
+    assert lines[0].startswith("computed in ") and lines[0].endswith(" ms")
+    assert lines[1:] == ["3×3 problems: 77.5% exact on 2000 evaluated problems",
+                         "warning: this model gets 3×3 right 78% of the time"]
+    text = format_walkthrough(trace, metrics={"evaluation": EVALUATION}).splitlines()
+    assert text[-2:] == lines[1:]
+    assert "problems:" not in format_walkthrough(trace)   # no metrics given, nothing claimed

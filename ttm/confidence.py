@@ -1,0 +1,64 @@
+"""How sure the model is of a problem: the measured exact match of the problem's cell (digits of a,
+digits of b), from what the checkpoint's metrics hold, and whether training ever reached the cell.
+
+Two sources, the better first: the table `python -m ttm.evaluate CKPT --store` writes into the
+checkpoint (metrics["evaluation"]: fresh seeded problems, e.g. 2000 per cell), else the trainer's
+last in-run evaluation (metrics["cell_exact"], a few dozen problems per cell, so a rough figure).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WARN_BELOW = 0.9           # a cell measured below this gets a warning
+
+
+@dataclass(frozen=True)
+class CellConfidence:
+    cell: tuple[int, int]            # (digits of a, digits of b)
+    exact: float | None              # measured exact match, None when the cell was never measured
+    problems: int | None             # problems behind `exact` (None: not recorded)
+    source: str                      # "evaluation", "training" or "none"
+    trained: bool | None             # did the curriculum reach this cell (None: unknown)
+
+    @property
+    def name(self) -> str:
+        return f"{self.cell[0]}×{self.cell[1]}"
+
+    def describe(self) -> str:
+        """'3×2 problems: 96.0% exact on 2000 evaluated problems'"""
+        if self.exact is None:
+            return f"{self.name} problems: never measured"
+        head = f"{self.name} problems: {100 * self.exact:.1f}% exact"
+        if self.source == "evaluation":
+            return f"{head} on {self.problems or 'fresh'} evaluated problems"
+        count = f", {self.problems} problems" if self.problems else ""
+        return f"{head} in training's last check{count}"
+
+    def warning(self) -> str | None:
+        """A sentence for the user when the answer should not be trusted, else None."""
+        if self.trained is False:
+            seen = "" if self.exact is None else f" (measured: right {100 * self.exact:.0f}% of the time)"
+            return f"this model was never trained on {self.name} problems{seen}"
+        if self.exact is not None and self.exact < WARN_BELOW:
+            return f"this model gets {self.name} right {100 * self.exact:.0f}% of the time"
+        return None
+
+
+def cell_of(a: int, b: int) -> tuple[int, int]:
+    return len(str(a)), len(str(b))
+
+
+def cell_confidence(metrics: dict, a: int, b: int) -> CellConfidence:
+    """What `metrics` (a checkpoint's, as `ttm.load` keeps them on `model.metrics`) say of a × b."""
+    cell = cell_of(a, b)
+    evaluation = metrics.get("evaluation") or {}
+    stage = evaluation.get("trained_digits", metrics.get("stage"))
+    trained = None if stage is None else max(cell) <= int(stage)
+    for record in evaluation.get("cells", []):
+        if (record["a_digits"], record["b_digits"]) == cell:
+            return CellConfidence(cell, float(record["exact_match"]), evaluation.get("per_cell"),
+                                  "evaluation", trained)
+    estimate = (metrics.get("cell_exact") or {}).get(f"{cell[0]}x{cell[1]}")
+    if estimate is not None:
+        return CellConfidence(cell, float(estimate), metrics.get("cell_problems"), "training", trained)
+    return CellConfidence(cell, None, None, "none", trained)
