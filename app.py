@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -25,6 +27,9 @@ SHIPPED = "models/ttm-multiply.pt"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    from studio.view_flags import add_view_flags
+    from studio.arguments import device, png_path, seconds, whole_number, window_size
+    from viz.adaptive import TARGET_HELP, frames_per_s
     p = argparse.ArgumentParser(prog="python app.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     start = p.add_mutually_exclusive_group()
@@ -32,37 +37,48 @@ def parse_args(argv=None) -> argparse.Namespace:
     start.add_argument("--resume", default=None,
                        help=f"checkpoint to continue from (default: {SHIPPED})")
     p.add_argument("--out", default="runs/app.pt", help="checkpoint written on exit (%(default)s)")
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    p.add_argument("--device", type=device, default="auto", help="auto (CUDA when present), cpu, cuda")
     p.add_argument("--problem", default="37x42", help="sample problem traced live (%(default)s)")
-    p.add_argument("--digits", type=int, default=None, help="final curriculum stage (operand digits)")
-    p.add_argument("--history", type=int, default=500, help="snapshots kept for replay (%(default)s)")
-    p.add_argument("--snapshot-every", type=float, default=1.0, help="seconds between snapshots")
+    p.add_argument("--digits", type=whole_number(1), default=None, help="final curriculum stage (operand digits)")
+    p.add_argument("--history", type=whole_number(1), default=500, help="snapshots kept for replay (%(default)s)")
+    p.add_argument("--snapshot-every", type=seconds, default=1.0, help="seconds between snapshots")
     p.add_argument("--tiny", action="store_true", help="a small model (with --from-scratch): quick trials, tests")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=whole_number(0), default=0)
     p.add_argument("--headless", action="store_true", help="render without a display (EGL)")
-    p.add_argument("--frames", type=int, default=None, help="quit after this many frames")
-    p.add_argument("--screenshot", default=None, help="save a PNG of the last frame here")
-    p.add_argument("--wait-snapshots", type=int, default=0,
+    p.add_argument("--frames", type=whole_number(1), default=None, help="quit after this many frames")
+    p.add_argument("--screenshot", type=png_path, default=None, help="save a PNG of the last frame here")
+    p.add_argument("--wait-snapshots", type=whole_number(0), default=0,
                    help="with --frames: keep drawing until this many snapshots arrived (at most 120 s)")
-    p.add_argument("--size", default="1280x720", help="window size, WxH")
+    p.add_argument("--size", type=window_size, default="screen", help="window size, WxH, or screen (%(default)s)")
+    add_view_flags(p, "a second problem, traced with the same model, beside the first or as their difference")
+    p.add_argument("--fps-target", type=frames_per_s, metavar="FPS", help=TARGET_HELP)
     args = p.parse_args(argv)
     if args.tiny and not args.from_scratch:
         p.error("--tiny makes a new model: use it with --from-scratch")
     return args
 
 
-def window_size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise SystemExit(f"error: --size {text!r} is not WIDTHxHEIGHT, e.g. 1280x720") from None
-    return max(w, 1), max(h, 1)
+def window_size(text: str) -> tuple[int, int] | None:
+    """(w, h) from "WxH"; None for "screen" (the window takes the screen's size)."""
+    from studio.window_size import parse_size
+    return parse_size(text)
+
+
+TERMINATED = threading.Event()
+
+
+def quit_between_frames(signum, frame) -> None:
+    """SIGTERM (`kill`): quit as Esc does, between two frames; the trainer stops and saves. Not
+    an exception raised wherever the main thread happens to be: one that lands while a library
+    starts a worker thread leaves that thread for the interpreter's exit to wait on forever."""
+    TERMINATED.set()
+    import pyglet                         # loaded by then: the window exists
+    pyglet.app.exit()                     # ends viewer.run()'s event loop; run_frames is checked
 
 
 def build_trainer(args):
     """The Trainer, or SystemExit with a message a person can act on."""
     from studio.input_parse import InputError, parse_problem
-    from ttm.checkpoint import CheckpointError
     from ttm.model import TTMConfig
     from ttm.train import TrainConfig, Trainer
 
@@ -87,12 +103,8 @@ def build_trainer(args):
     except FileNotFoundError:
         hint = "--from-scratch to start a new model" if resume == SHIPPED else "another --resume path"
         raise SystemExit(f"error: no checkpoint at {resume}; use {hint}") from None
-    except CheckpointError as err:
-        raise SystemExit(f"error: {str(err).splitlines()[0][:200]}") from None
-    try:
-        trainer.model.check_operands(a, b)
-    except ValueError as err:
-        raise SystemExit(f"error: --problem: {err}") from None
+    except (OSError, ValueError) as err:  # a bad checkpoint, an unwritable --out, a bad setting
+        raise SystemExit(f"error: {err}") from None
     return trainer
 
 
@@ -101,6 +113,8 @@ def main(argv=None) -> int:
     size = window_size(args.size)
     if args.headless:
         os.environ.pop("DISPLAY", None)   # viz.window reads it when imported: headless pyglet + EGL
+    from studio.cores import share_cores
+    share_cores()                         # before the trainer and the GL context make their threads
     trainer = build_trainer(args)
 
     from studio.controller import Controller
@@ -112,9 +126,18 @@ def main(argv=None) -> int:
     controller.poll()
     viewer = TraceViewer(controller, graph=extract(trainer.model), size=size,
                          caption="Token Turing Machine - training", checkpoint_out=args.out,
-                         device=str(trainer.device))
-    trainer.start()
+                         device=str(trainer.device), layout=args.layout, fps_target=args.fps_target)
+    if args.compare:
+        try:
+            viewer.compare_with(args.compare)
+        except ValueError as err:          # InputError too
+            viewer.close()
+            raise SystemExit(f"error: --compare: {err}") from None
     try:
+        signal.signal(signal.SIGTERM, quit_between_frames)
+        trainer.start()
+        print(f"training from step {trainer.step} on {trainer.device}; Esc, Ctrl-C or kill saves "
+              f"to {args.out}", file=sys.stderr)
         if args.frames is None:
             if args.screenshot:
                 viewer.save_screenshot(args.screenshot)
@@ -122,15 +145,24 @@ def main(argv=None) -> int:
         else:
             deadline = time.monotonic() + 120
             while (controller.snapshots_received < args.wait_snapshots and not viewer.closed
-                   and time.monotonic() < deadline):
+                   and not TERMINATED.is_set() and time.monotonic() < deadline):
                 viewer.run_frames(1)
-            viewer.run_frames(args.frames, screenshot=args.screenshot)
+            for i in range(args.frames):
+                if viewer.closed or TERMINATED.is_set():
+                    break
+                viewer.run_frames(1, screenshot=args.screenshot if i == args.frames - 1 else None)
+    except KeyboardInterrupt:             # Ctrl-C: quit as Esc does, without a traceback
+        pass
     finally:
         viewer.close()                    # on_quit: the trainer stops and saves
+    saved = None if trainer.save_error else viewer.saved
     print(f"frames {viewer.frames}, snapshots {controller.snapshots_received}, "
-          f"training step {trainer.step}, saved {viewer.saved or 'nothing'}")
-    if controller.training_error:
+          f"training step {trainer.step}, saved {saved or 'nothing'}")
+    if controller.training_error and trainer.error is not trainer.save_error:
         print(f"training stopped by an error: {controller.training_error}", file=sys.stderr)
+    if trainer.save_error:
+        print(f"error: {trainer.save_error}", file=sys.stderr)
+        return 1
     return 0
 
 

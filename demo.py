@@ -19,17 +19,22 @@ PROMPT = "multiply (e.g. 37x42; q to quit): "
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    from studio.view_flags import add_view_flags
+    from studio.arguments import png_path, whole_number, window_size
+    from viz.adaptive import TARGET_HELP, frames_per_s
     p = argparse.ArgumentParser(prog="python demo.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("problem", nargs="*", help="a x b, or the two numbers")
     p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="model to run (%(default)s)")
     p.add_argument("--text", action="store_true", help="print the walk-through instead of a window")
-    p.add_argument("--top", type=int, default=3, help="memory slots / read sources listed per step")
+    p.add_argument("--top", type=whole_number(1), default=3, help="memory slots / read sources listed per step")
     p.add_argument("--headless", action="store_true", help="render without a display (EGL)")
-    p.add_argument("--step", type=int, default=0, help="step shown first")
-    p.add_argument("--frames", type=int, default=None, help="quit after this many frames")
-    p.add_argument("--screenshot", default=None, help="save a PNG of the last frame here")
-    p.add_argument("--size", default="1280x720", help="window size, WxH")
+    p.add_argument("--step", type=whole_number(0), default=0, help="step shown first")
+    p.add_argument("--frames", type=whole_number(1), default=None, help="quit after this many frames")
+    p.add_argument("--screenshot", type=png_path, default=None, help="save a PNG of the last frame here")
+    p.add_argument("--size", type=window_size, default="screen", help="window size, WxH, or screen (%(default)s)")
+    add_view_flags(p, "a second problem, shown beside the first or as their difference (e.g. 38x42)")
+    p.add_argument("--fps-target", type=frames_per_s, metavar="FPS", help=TARGET_HELP)
     return p.parse_args(argv)
 
 
@@ -38,15 +43,17 @@ def load_model(path: str, out=None):
     out = out or sys.stderr
     from ttm.checkpoint import CheckpointError, load
     try:
-        return load(path)
+        model = load(path)
     except FileNotFoundError:
-        print(f"error: no model checkpoint at {path}.\n"
-              f"Train one with `python -m ttm.train --out {path}`, or pass --checkpoint PATH.", file=out)
-    except CheckpointError as err:
-        reason = str(err).splitlines()[0]  # torch's unpickling errors run to a dozen lines
-        reason = reason if len(reason) <= 160 else reason[:157] + "..."
-        print(f"error: cannot use {path}: {reason}\nPass another file with --checkpoint PATH.", file=out)
-    return None
+        print(f"error: no model checkpoint at {path}; train one with `python -m ttm.train --out "
+              f"{path}`, or pass --checkpoint PATH", file=out)
+        return None
+    except CheckpointError as err:    # one line that names the file and says what is wrong
+        print(f"error: cannot use the checkpoint: {err}; pass another file with --checkpoint PATH",
+              file=out)
+        return None
+    model.multiply(1, 1)  # torch's first-call set-up, so the time shown is the problem's own
+    return model
 
 
 def ask_problem(max_digits: int, first=None, read=input, out=None):

@@ -1,11 +1,15 @@
 """Frames per second of viz.renderer against a bare instanced-cube draw, on this machine's GL.
 
-    python -m bench.render [--sizes 10000,100000,1000000] [--frames 5] [--size 1280x720] [--no-trace]
+    python -m bench.render [--sizes 10000,100000,1000000] [--close 1000000] [--frames 5]
+                           [--size 1280x720] [--no-trace]
 
 One JSON line per figure. Scenes are made of tensors of at most 100k values (like a trace), seen
-whole from a three-quarter view; "update" cases rewrite one tensor's 100k values every frame
+whole from a three-quarter view; the --close blocks are seen from a third of that distance, where
+they overflow the screen. "update" cases rewrite one tensor's 100k values every frame
 (Scene.update_values for the renderer, buffer.write for the bare draw). Frames are timed to
-ctx.finish(), so a CPU rasterizer's work is counted.
+ctx.finish(), so a CPU rasterizer's work is counted. "adaptive" is the renderer while the view
+moves, at the level of detail viz.adaptive picks to hold --fps-target (frames back to back, not
+paced, after it settled): its frames/s, its frame cost and the level.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import numpy as np
 
 from bench import report
 from viz import gl_context
+from viz.adaptive import AdaptiveDetail, frames_per_s
 from viz.draw.base import UNIT_LUT
 from viz.mappers import map_tensor
 from viz.renderer import Renderer
@@ -52,11 +57,15 @@ def trace_scene(rng: np.random.Generator) -> Scene:
     return scene
 
 
-def three_quarter_view(scene: Scene, aspect: float) -> None:
+def three_quarter_view(scene: Scene, aspect: float, closer: float = 1.0) -> None:
+    """Framed whole from the front-left and above; `closer` > 1 divides the distance."""
     lo, hi = scene.bbox()
     cam = scene.camera
     cam.frame(lo, hi, aspect)
     cam.orbit(cam.focus, 25.0, -20.0)
+    focus = cam.focus
+    cam.distance /= closer
+    cam.position = focus - cam.forward * cam.distance
 
 
 class Bare:
@@ -119,13 +128,38 @@ def fps(ctx, frames: int, draw) -> float:
     return frames / (time.perf_counter() - t)
 
 
-def measure(name: str, scene: Scene, size, frames: int, rng) -> dict:
+def adaptive(ctx, scene: Scene, renderer: Renderer, size, fps_target: float, frames: int) -> dict:
+    """The renderer with viz.adaptive choosing the detail while the camera turns a little each
+    frame: `frames` to settle, then `frames` timed."""
+    control = AdaptiveDetail(fps_target)
+    cam = scene.camera
+    focus = cam.focus
+
+    def frame(i):
+        cam.orbit(focus, 0.2, 0.0)
+        detail = control.begin(moving=True)
+        start = time.perf_counter()
+        renderer.render(scene, size, detail=detail)
+        ctx.finish()
+        control.end(1000 * (time.perf_counter() - start))
+
+    for i in range(frames):
+        frame(i)
+    rate = fps(ctx, frames, frame)
+    costs = list(control.recent)[-frames:]
+    return {"renderer_fps_adaptive": round(rate, 2), "adaptive_fps_target": fps_target,
+            "adaptive_frame_ms_p95": round(float(np.percentile(costs, 95)), 2),
+            "adaptive_level": control.level, "adaptive_render_scale": control.detail.render_scale}
+
+
+def measure(name: str, scene: Scene, size, frames: int, rng, closer: float = 1.0,
+            fps_target: float = 30.0) -> dict:
     ctx = gl_context.get()
     fbo = ctx.framebuffer([ctx.renderbuffer(size, 4)], ctx.depth_renderbuffer(size))
     fbo.use()
     aspect = size[0] / size[1]
     scene.relayout(aspect)
-    three_quarter_view(scene, aspect)
+    three_quarter_view(scene, aspect, closer)
     renderer = Renderer(ctx)
     groups = list(scene)
     target = max(groups, key=lambda g: g.layout.count)   # the tensor rewritten each frame (<= 100k)
@@ -139,9 +173,12 @@ def measure(name: str, scene: Scene, size, frames: int, rng) -> dict:
         renderer.render(scene, size)
 
     out = {"case": name, "voxels": sum(g.layout.count for g in groups), "size": list(size),
-           "frames": frames}
+           "frames": frames, "distance": "framing" if closer == 1 else f"framing / {closer:g}"}
     out["renderer_fps"] = round(fps(ctx, frames, render), 2)
     stats = renderer.stats.as_dict()
+    view = scene.camera.position.copy(), scene.camera.yaw, scene.camera.pitch
+    out.update(adaptive(ctx, scene, renderer, size, fps_target, 2 * frames))
+    scene.camera.position, scene.camera.yaw, scene.camera.pitch = view
     out["renderer_fps_update"] = round(fps(ctx, frames, render_update), 2)
 
     # one update's cost: normalize + gather + write, to the GPU and finished
@@ -180,16 +217,22 @@ def measure(name: str, scene: Scene, size, frames: int, rng) -> dict:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000,100000,1000000", help="voxel counts, comma separated")
+    ap.add_argument("--close", default="1000000", help="voxel counts seen from a third of the framing distance")
+    ap.add_argument("--fps-target", type=frames_per_s, default=30.0, help="for the adaptive figures (%(default)s)")
     ap.add_argument("--frames", type=int, default=5, help="timed frames per figure")
     ap.add_argument("--size", default="1280x720", help="framebuffer WxH")
     ap.add_argument("--no-trace", action="store_true", help="skip the multiplication-trace scene")
     args = ap.parse_args(argv)
     size = tuple(int(v) for v in args.size.lower().split("x"))
     rng = np.random.default_rng(0)
-    for n in [int(s) for s in args.sizes.split(",") if s]:
-        print(json.dumps(measure(f"blocks-{n}", block_scene(n, rng), size, args.frames, rng)), flush=True)
+    cases = [(f"blocks-{n}", n, 1.0) for n in map(int, filter(None, args.sizes.split(",")))]
+    cases += [(f"blocks-{n}-close", n, 3.0) for n in map(int, filter(None, args.close.split(",")))]
+    for name, n, closer in cases:
+        print(json.dumps(measure(name, block_scene(n, rng), size, args.frames, rng, closer,
+                                 args.fps_target)), flush=True)
     if not args.no_trace:
-        print(json.dumps(measure("trace", trace_scene(rng), size, args.frames, rng)), flush=True)
+        print(json.dumps(measure("trace", trace_scene(rng), size, args.frames, rng,
+                                 fps_target=args.fps_target)), flush=True)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,14 @@ what the view draws changes, the selection's value is read again and `version` g
     snapshot_history.py  snapshots over training in a bounded ring, old ones compacted
     timeline.py          the step on view and the play clocks (steps, history replay)
     shown_tensors.py     which tensors the view shows at a step, and what an edit changed
-    selection.py         the hovered / selected cell and what it is in words
-    edit_stack.py        memory edits re-run with Trace.replay, with undo
+    selection.py         the hovered / selected cell or slot and what it is in words
+    interventions.py     edits of memory and weights, ablations, patches: what each changes
+    edit_stack.py        the interventions stacked, re-run with Trace.replay, with undo
+    causal_state.py      slot effects and the effect map, computed off the UI thread
 
 The window calls `poll()` and `tick(dt)` once a frame and reads everything else from here; tests
-drive the same object with no window at all.
+drive the same object with no window at all. Selecting or editing stops following live training,
+so a new snapshot never takes away what a person is working on (`live_note` says so).
 """
 from __future__ import annotations
 
@@ -18,7 +21,9 @@ from operator import attrgetter
 
 import numpy as np
 
-from studio.edit_stack import EditStack, edit_refusal
+from studio.causal_state import CausalState
+from studio.edit_stack import EditStack
+from studio.intervening import Intervening
 from studio.selection import Selection, describe, memory_index
 from studio.shown_tensors import ShownTensors
 from studio.snapshot_history import SnapshotHistory
@@ -28,7 +33,9 @@ from studio.walkthrough import how_sure, step_summary
 from ttm import Trace
 
 
-class Controller:
+class Controller(Intervening):
+    """Intervening (studio/intervening.py) holds its methods that edit the trace and ask why."""
+
     def __init__(self, trace: Trace | None = None, trainer=None, history_size: int = 500,
                  keep_models: int = 16):
         self._history = SnapshotHistory(history_size, keep_models)
@@ -38,6 +45,9 @@ class Controller:
         self._history_clock = PlaybackClock(8.0)   # snapshots per second while replaying history
         self._shown = ShownTensors()
         self._follow_live = True     # new snapshots replace the view (off while scrubbing or editing)
+        self._live_note = ""         # why following live stopped by itself, for the timeline
+        self._causal = CausalState()
+        self._renormalize = True     # a weight edit keeps its row a distribution
         self._message = ""
         self._selection: Selection | None = None
         self._hover: Selection | None = None
@@ -58,6 +68,7 @@ class Controller:
     viewed_entry = property(attrgetter("_history.viewed"))
     history_bytes = property(attrgetter("_history.bytes"))
     follow_live = property(attrgetter("_follow_live"))
+    live_note = property(attrgetter("_live_note"))
     trace = property(attrgetter("_edits.current"))                # the trace on view, edits and all
     original = property(attrgetter("_edits.original"))            # ... as recorded
     edited = property(attrgetter("_edits.edited"))
@@ -73,13 +84,17 @@ class Controller:
     hover = property(attrgetter("_hover"))
     message = property(attrgetter("_message"))   # last notice for the person (edit refused, ...)
     version = property(attrgetter("_version"))   # bumped whenever what the view draws changes
+    renormalize = property(attrgetter("_renormalize"))
+    causal_overlay = property(attrgetter("_causal.overlay"))
+    ablation = property(attrgetter("_causal.ablation"))
 
     # -- training ----------------------------------------------------------------------------
     def toggle_training(self) -> None:
         self._link.toggle()
 
     def shutdown(self, timeout: float = 60.0):
-        """Stop the trainer (it saves on the way out); the path written, or None."""
+        """Stop the causal work and the trainer (it saves on the way out); the path written, or None."""
+        self._causal.stop()
         try:
             return self._link.shutdown(timeout)
         except TimeoutError as err:
@@ -87,11 +102,14 @@ class Controller:
             return None
 
     def poll(self) -> int:
-        """Take every snapshot waiting in the trainer's queue (never blocks); returns how many."""
+        """Take every snapshot waiting in the trainer's queue and the causal results that came in
+        (never blocks); returns how many snapshots."""
         got = 0
         for snap in self._link.waiting():
             self.add_snapshot(snap)
             got += 1
+        if self._causal.follow(self.trace, self.step):
+            self._version += 1
         return got
 
     def add_snapshot(self, snap) -> None:
@@ -111,9 +129,18 @@ class Controller:
 
     def set_follow_live(self, follow: bool) -> None:
         self._follow_live = follow
+        self._live_note = ""
         if follow:
             self._history_clock.stop()
             self.show_snapshot(-1)
+
+    def _stop_live(self, why: str) -> None:
+        """Stop following live by itself (a new snapshot would take away `why`: "a selection"),
+        saying so in `live_note`."""
+        if self._follow_live:
+            self._follow_live = False
+            self._live_note = f"paused by {why}"
+        self._history_clock.stop()
 
     def scrub_history(self, index: int) -> None:
         """The person picked a snapshot: stop following live and view it."""
@@ -208,8 +235,9 @@ class Controller:
             return None
         return self._shown.changed_mask(self.original, self.trace, name, self.step)
 
-    def changed_steps(self) -> list[int]:
-        return self._edits.changed_steps()
+    def selection_mask(self, name: str) -> np.ndarray | None:
+        """(shape of the shown tensor) bool: the cells the selection covers (a slot: its row)."""
+        return self._shown.selection_mask(self.trace, self.selection, name, self.step)
 
     # -- selection ---------------------------------------------------------------------------
     def select(self, name: str | None, index=None, value: float | None = None, note: str = "") -> None:
@@ -217,56 +245,26 @@ class Controller:
         groups that are not trace tensors (the graph), whose value the trace cannot look up."""
         self._selection = None if name is None else Selection(name, tuple(int(i) for i in index),
                                                               value, note)
+        if name is not None:
+            self._stop_live("a selection")
         self._view_changed()
+
+    def select_slot(self) -> None:
+        """Widen a selected memory cell to its whole slot (the row)."""
+        sel = self.selection
+        if sel is not None and sel.name.startswith("memory") and not sel.whole_slot:
+            self.select(sel.name, sel.index[:-1])
 
     def set_hover(self, sel: Selection | None) -> None:
         self._hover = sel
 
-    def memory_index(self, name: str, index) -> tuple[int, int, int]:
+    def memory_index(self, name: str, index) -> tuple[int, int, int | None]:
         return memory_index(name, index, self.step)
 
     def describe(self, sel: Selection | None) -> str:
         return describe(sel, self.trace, self.step)
 
-    # -- editing -----------------------------------------------------------------------------
-    def edit_refusal(self) -> str | None:
-        """Why the selection cannot be edited now, or None when it can."""
-        return edit_refusal(self.selection, self.trace, self.step, self.keep_models)
-
-    def edit_selected(self, value: float, merge: bool = False) -> None:
-        """Set the selected memory cell and re-run the steps after it (see edit_memory)."""
-        refusal = self.edit_refusal()
-        if refusal:
-            raise ValueError(refusal)
-        self.edit_memory(*self.memory_index(self.selection.name, self.selection.index), value,
-                         merge=merge)
-
-    def edit_memory(self, k: int, slot: int, feature: int, value: float, merge: bool = False) -> Trace:
-        """memory[k][slot, feature] = value, then replay steps k..; `merge` folds a drag into one
-        undo entry (EditStack.apply)."""
-        self._edits.apply(k, slot, feature, value, merge)
-        self._follow_live = False      # a new snapshot would throw the edit away
-        self._history_clock.stop()
-        self._message = self.answer_change()
-        self._edits_changed()
-        return self.trace
-
-    def undo(self) -> None:
-        if self._edits.undo():
-            self._edits_changed()
-
-    def reset_edits(self) -> None:
-        if self._edits.revert_all():
-            self._edits_changed()
-
-    def _edits_changed(self) -> None:
-        self._timeline.fit(self.trace.steps)
-        self._view_changed()
-
     # -- text for panels ---------------------------------------------------------------------
-    def answer_change(self) -> str:
-        return self._edits.answer_change()
-
     def how_sure(self) -> list[str]:
         """The run's time and how often the model gets the problem's cell right, from the metrics
         of the snapshot on view (else the checkpoint's): see walkthrough.how_sure."""

@@ -6,12 +6,16 @@ from studio.trace_viewer import HEADLESS, TraceViewer  # first: it sets pyglet u
 from studio.controller import Controller  # noqa: I001
 from studio.panel_frame import Rect, layout
 from studio.walkthrough import verdict
+from studio.window_size import parse_size
 from studio.walkthrough_panel import walkthrough_panel
 
 
 class DemoViewer(TraceViewer):
     def draw_ui(self) -> None:
         self.draw_labels()
+        self.draw_compare_panel()
+        if not self.panels_shown:
+            return
         rects = layout(self.get_size())
         right = rects["inspector"]
         walkthrough_panel(self.controller, Rect(right.x, right.y, right.w,
@@ -24,11 +28,18 @@ class DemoViewer(TraceViewer):
 def run(model, problem, args) -> int:
     from ttm.graph import extract
 
-    w, h = (int(v) for v in args.size.lower().split("x"))
     controller = Controller(model.trace(*problem))
     controller.set_step(args.step)
-    viewer = DemoViewer(controller, graph=extract(model), size=(w, h),
-                        caption=f"Token Turing Machine - {problem[0]} × {problem[1]}")
+    viewer = DemoViewer(controller, graph=extract(model), size=parse_size(args.size),
+                        caption=f"Token Turing Machine - {problem[0]} × {problem[1]}", layout=args.layout,
+                        fps_target=args.fps_target)
+    if args.compare:
+        try:
+            viewer.compare_with(args.compare)
+        except ValueError as err:          # InputError too
+            viewer.close()
+            print(f"error: --compare: {err}")
+            return 2
     frames = args.frames if args.frames is not None else (3 if HEADLESS else None)
     try:
         if frames is None:

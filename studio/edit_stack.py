@@ -1,44 +1,35 @@
-"""Memory edits of the trace on view, each re-run with Trace.replay, and their undo.
+"""The interventions on the trace on view, stacked, each re-run with Trace.replay, and their undo.
 
-Editing memory[k][slot, feature] re-runs steps k.. from the edited memory: a "before" cell of
-step t is memory[t] (re-runs from step t), an "after" cell memory[t+1] (from step t+1).
+`traces[0]` is the trace as recorded; each intervention pushes the trace re-run with it and every
+one before it in force (studio.interventions.compose), so undo pops back to the exact object it
+had, and the original comes back bit for bit. Editing memory entering step k re-runs steps k..:
+a "before" cell of step t is memory[t] (re-runs from step t), an "after" cell memory[t+1].
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+import dataclasses
 
-from studio.selection import Selection, memory_index
+import torch
+
+from studio.interventions import Composed, Intervention, compose
 from studio.walkthrough import outcome
-from ttm import Trace
-
-
-@dataclass
-class Edit:
-    """One memory cell set to a value: memory[index] (index = (slot, feature)) entering `step`."""
-    step: int
-    slot: int
-    feature: int
-    old: float
-    new: float
-
-    def describe(self) -> str:
-        return (f"memory[{self.step}][{self.slot}, {self.feature}]: "
-                f"{self.old:+.3f} -> {self.new:+.3f}")
+from ttm import Trace, causal
 
 
 class EditStack:
-    """`traces[0]` is the trace as recorded, each edit pushes the re-run trace; `edits[i]` made
-    `traces[i + 1]`."""
+    """`edits[i]` made `traces[i + 1]`; `composed[i]` says what entered the steps it re-ran."""
 
     def __init__(self):
         self.traces: list[Trace] = []
-        self.edits: list[Edit] = []
+        self.edits: list[Intervention] = []
+        self.composed: list[Composed] = []
+        self._graph: tuple[Trace, dict[str, float] | None] | None = None   # graph_change's, per trace
 
     def load(self, trace: Trace) -> None:
         """A new trace on view, without edits."""
         self.traces = [trace]
         self.edits = []
+        self.composed = []
 
     @property
     def current(self) -> Trace | None:
@@ -52,23 +43,29 @@ class EditStack:
     def edited(self) -> bool:
         return len(self.traces) > 1
 
-    def apply(self, k: int, slot: int, feature: int, value: float, merge: bool = False) -> Trace:
-        """memory[k][slot, feature] = value, then replay steps k.. (Trace.replay). `merge` replaces
-        the last edit when it was of the same cell (one undo entry per drag, not one per frame)."""
-        value = float(value)
-        if not math.isfinite(value):
-            raise ValueError(f"a memory value must be a finite number, got {value}")
+    def push(self, edit: Intervention, merge: bool = False) -> Trace:
+        """Re-run with `edit` on top of the stack. `merge` replaces the last edit when it has the
+        same key (one undo entry per drag, not one per frame), keeping the value from before the
+        drag. A refused edit (ValueError) leaves the stack as it was."""
         last = self.edits[-1] if self.edits else None
-        if merge and last is not None and (last.step, last.slot, last.feature) == (k, slot, feature):
-            self.traces.pop()
-            old = self.edits.pop().old
+        merging = merge and last is not None and edit.key and last.key == edit.key
+        if merging:
+            edit = dataclasses.replace(edit, old=last.old)
+        below = self.edits[:-1] if merging else self.edits
+        if all(e.step < edit.step for e in below):
+            # Earlier steps only: the trace below already holds them, re-run from edit.step on.
+            done = compose(self.traces[len(below)], [edit])
+            if below:
+                prev = self.composed[len(below) - 1]
+                done = Composed(done.trace, {**prev.entered, **done.entered},
+                                prev.unreached + done.unreached)
         else:
-            old = float(self.current["memory"][k, slot, feature])
-        base = self.current
-        memory = base["memory"][k].clone()
-        memory[slot, feature] = value
-        self.traces.append(base.replay(k, memory))
-        self.edits.append(Edit(k, slot, feature, old, value))
+            done = compose(self.original, below + [edit])
+        if merging:
+            self.undo()
+        self.traces.append(done.trace)
+        self.edits.append(edit)
+        self.composed.append(done)
         return self.current
 
     def undo(self) -> bool:
@@ -77,6 +74,7 @@ class EditStack:
             return False
         self.traces.pop()
         self.edits.pop()
+        self.composed.pop()
         return True
 
     def revert_all(self) -> bool:
@@ -85,7 +83,34 @@ class EditStack:
             return False
         del self.traces[1:]
         self.edits.clear()
+        self.composed.clear()
         return True
+
+    def last_entered(self) -> tuple[int, torch.Tensor, dict[str, torch.Tensor]] | None:
+        """(step, memory, overrides) that entered the last edit's step, or None (no edits, or the
+        re-run answer no longer reaches that step)."""
+        if not self.edited:
+            return None
+        step = self.edits[-1].step
+        entered = self.composed[-1].entered.get(step)
+        return None if entered is None else (step, *entered)
+
+    def graph_change(self) -> dict[str, float] | None:
+        """{fx node: relative change} of the last edit's step against the recorded trace
+        (ttm.causal.graph_changes), or None without edits; computed once per trace on view. The
+        step's input tokens are the recorded ones: a digit changed by an earlier edit is not in it."""
+        if self._graph is None or self._graph[0] is not self.current:
+            entered = self.last_entered()
+            changes = None
+            if entered is not None and entered[0] < self.original.steps:
+                step, memory, overrides = entered
+                changes = causal.graph_changes(self.original, step, memory=memory, overrides=overrides)
+            self._graph = (self.current, changes)
+        return self._graph[1]
+
+    def unreached(self) -> list[Intervention]:
+        """Edits at steps the re-run answer no longer reaches (they hold nowhere now)."""
+        return self.composed[-1].unreached if self.composed else []
 
     def changed_steps(self) -> list[int]:
         """Steps whose prediction differs from the original trace (or that only one of them has)."""
@@ -102,18 +127,3 @@ class EditStack:
         if not self.edited:
             return outcome(self.current)
         return f"{outcome(self.original)} -> {outcome(self.current)}"
-
-
-def edit_refusal(sel: Selection | None, trace: Trace, step: int, keep_models: int) -> str | None:
-    """Why the selected cell of `trace` at `step` cannot be edited, or None when it can."""
-    if sel is None or not sel.name.startswith("memory"):
-        return "select a memory cell to edit it"
-    if sel.value is None:
-        return "the selected cell is not on view at this step"
-    if trace.model is None:
-        return ("this snapshot's weights were not kept (only the newest "
-                f"{keep_models} are); follow live or pick a newer one to edit")
-    k, _, _ = memory_index(sel.name, sel.index, step)
-    if k >= trace.steps:
-        return "the memory after the last step is read by no step, so editing it changes nothing"
-    return None

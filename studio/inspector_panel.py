@@ -1,11 +1,13 @@
-"""The inspector panel: the hovered and the selected cell, the editor of a selected memory cell
-(drag or type a value), and the edits made with their effect on the answer."""
+"""The inspector panel: the hovered and the selected cell, the editor of the selection (a memory
+cell: drag or type a value; a whole slot: set, scale or zero it; a read, write or attention
+weight: set it, its row renormalized), and the edits made with their effect on the answer."""
 from __future__ import annotations
 
 import math
 
 import imgui
 
+from studio.causal_panel import ACTION, act
 from studio.controller import Controller
 from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel, fmt
 from studio.view import SceneSync
@@ -16,6 +18,7 @@ class InspectorPanel:
         self.controller = controller
         self.sync = sync
         self.value_text = ""
+        self.scale_text = "0.5"
         self._drag_new = True        # the next drag change starts a new undo entry
 
     def draw(self, rect: Rect) -> None:
@@ -43,29 +46,64 @@ class InspectorPanel:
 
     def _editor(self) -> None:
         c = self.controller
-        refusal = c.edit_refusal()
-        if refusal:
-            imgui.text_colored(refusal, *DIM)
+        target = c.edit_target()
+        if target is None:
+            imgui.text_colored(c.edit_refusal(), *DIM)
             return
-        value = c.selection.value
-        lo, hi = self.sync.current_range("memory") or (-1.0, 1.0)
-        speed = max(hi - lo, 1e-3) / 300.0
         imgui.push_item_width(-1)
-        changed, new = imgui.drag_float("##drag", value, speed, 0.0, 0.0, "drag: %.4f")
-        if imgui.is_item_activated():
-            self._drag_new = True
-        if changed and math.isfinite(new):
-            c.edit_selected(new, merge=not self._drag_new)
-            self._drag_new = False
+        if target.kind == "weight":
+            _, on = imgui.checkbox("renormalize the row (it stays a distribution)", c.renormalize)
+            c.set_renormalize(on)
+            self._drag(0.0, 1.0 if c.renormalize else 0.0, 1.0 / 300.0)
+        elif target.kind == "cell":
+            lo, hi = self.sync.current_range("memory") or (-1.0, 1.0)
+            self._drag(0.0, 0.0, max(hi - lo, 1e-3) / 300.0)
+            if imgui.button("whole slot"):
+                c.select_slot()
+        else:
+            self._slot_buttons()
+        hint = "every feature = , Enter" if target.kind == "slot" else "type a value, Enter"
         entered, self.value_text = imgui.input_text_with_hint(
-            "##value", "type a value, Enter", self.value_text, 32, imgui.INPUT_TEXT_ENTER_RETURNS_TRUE)
+            "##value", hint, self.value_text, 32, imgui.INPUT_TEXT_ENTER_RETURNS_TRUE)
         imgui.pop_item_width()
         if entered:
             try:
-                c.edit_selected(float(self.value_text))
-                self.value_text = ""
+                value = float(self.value_text)
             except ValueError:
                 c.notify(f"{self.value_text!r} is not a number")
+                return
+            if act(c, c.edit_selected, value):
+                self.value_text = ""
+
+    def _drag(self, lo: float, hi: float, speed: float) -> None:
+        """Drag the selected value (one undo entry per drag); lo == hi: unbounded."""
+        c = self.controller
+        changed, new = imgui.drag_float("##drag", c.selection.value, speed, lo, hi, "drag: %.4f")
+        if imgui.is_item_activated():
+            self._drag_new = True
+        if changed and math.isfinite(new):
+            act(c, c.edit_selected, new, not self._drag_new)
+            self._drag_new = False
+
+    def _slot_buttons(self) -> None:
+        c = self.controller
+        if imgui.button("zero"):
+            act(c, c.zero_selected)
+        imgui.same_line()
+        if imgui.button("scale by"):
+            try:
+                factor = float(self.scale_text)
+            except ValueError:
+                c.notify(f"{self.scale_text!r} is not a number")
+            else:
+                act(c, c.scale_selected, factor)
+        imgui.same_line()
+        imgui.push_item_width(60)
+        _, self.scale_text = imgui.input_text("##scale", self.scale_text, 16)
+        imgui.pop_item_width()
+        imgui.same_line()
+        if imgui.button(ACTION[c.ablation]):
+            act(c, c.ablate_slots, [c.memory_index(c.selection.name, c.selection.index)[1]])
 
     def _edits(self) -> None:
         c = self.controller
@@ -87,7 +125,7 @@ class InspectorPanel:
             if imgui.button("Reset edits"):
                 c.reset_edits()
         else:
-            imgui.text_colored("select a memory cell, then drag or type a value: the steps after "
-                               "it re-run from the edited memory", *DIM)
+            imgui.text_colored("select a memory cell or slot, or a read, write or attention "
+                               "weight, and set it: the steps after it re-run", *DIM)
         if c.message:
             imgui.text_colored(c.message, *WARN)

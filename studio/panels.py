@@ -1,11 +1,12 @@
 """The imgui panels over the 3-D canvas, one module each: training, performance, inspector (with
-editing), view and timeline, placed by studio.panel_frame.layout.
+editing), view, timeline and why? (causal), placed by studio.panel_frame.layout.
 
 Panels read the Controller (the app state) and change it only through its methods, and they set
 the SceneSync's view options; they never touch GL, so they also run in tests on a bare imgui context.
 """
 from __future__ import annotations
 
+from studio.causal_panel import CausalPanel, below_training
 from studio.controller import Controller
 from studio.inspector_panel import InspectorPanel
 from studio.panel_frame import layout
@@ -29,12 +30,15 @@ class Panels:
         self.inspector = InspectorPanel(controller, sync)
         self.view = ViewPanel(controller, sync, lod, on_frame, on_reset_camera)
         self.timeline = TimelinePanel(controller)
+        self.causal = CausalPanel(controller)
 
     def draw(self, size: tuple[int, int], perf: Perf) -> None:
         if min(size) < TINY_WINDOW:
             return
         rects = layout(size)
+        rects["training"], rects["causal"] = below_training(rects["training"])
         self.training.draw(rects["training"])
+        self.causal.draw(rects["causal"])
         self.performance.draw(rects["performance"], perf)
         self.inspector.draw(rects["inspector"])
         self.view.draw(rects["view"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from studio.selection import Selection
 from ttm import Trace
 
 DIFF_ATOL = 1e-6   # a cell counts as changed by an edit past this absolute difference
@@ -54,3 +55,14 @@ class ShownTensors:
         if old is None or old.shape != cur.shape:
             return np.ones(cur.shape, bool)
         return (cur - old).abs().numpy() > DIFF_ATOL
+
+    def selection_mask(self, trace: Trace | None, sel: Selection | None, name: str,
+                       t: int) -> np.ndarray | None:
+        """(shape of the shown tensor) bool: the cells the selection covers (a whole slot: its
+        row), or None when it covers none of `name`."""
+        shown = None if trace is None else self.shown(trace, name, t)
+        if sel is None or sel.name != name or sel.value is None or shown is None:
+            return None
+        mask = np.zeros(tuple(shown.shape), bool)
+        mask[sel.index] = True
+        return mask

@@ -106,4 +106,5 @@ class TimelinePanel:
                 c.set_history_speed)
         if not c.follow_live and c.trace is not None:
             imgui.text_colored(f"viewing {c.trace.problem} at training step {entry.step:,} "
-                               f"(newest: {c.history[-1].step:,})", *WARN)
+                               f"(newest: {c.history[-1].step:,})"
+                               + (f", {c.live_note}" if c.live_note else ""), *WARN)

@@ -146,6 +146,10 @@ class SceneSync:
             if group.range_override != wanted:
                 self.scene.set_range(name, wanted)
 
+    def focus_box(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """What F and the first framing show: everything."""
+        return self.scene.bbox()
+
     def current_range(self, name: str) -> tuple[float, float] | None:
         for group in self.scene:
             if group.name == name or (name == "memory" and group.name.startswith("memory")):
@@ -158,13 +162,17 @@ class SceneSync:
         self.scene.selection = self.voxel_of(sel.name, sel.index) if sel else None
 
     def voxel_of(self, name: str, index) -> tuple[str, int] | None:
-        """The voxel that shows `index` of tensor `name` (a pooled block's index for pooled groups,
-        the node number for the graph), or None when no voxel does."""
-        group = self.scene.groups.get(name)
-        if group is None:
-            return None
-        indices = group.layout.indices
-        if len(index) != indices.shape[1]:
-            return None
-        hits = np.flatnonzero((indices == np.asarray(index, np.int64)).all(axis=1))
-        return (name, int(hits[0])) if len(hits) else None
+        return voxel_of(self.scene, name, index)
+
+
+def voxel_of(scene: Scene, name: str, index) -> tuple[str, int] | None:
+    """The voxel of `scene` that shows `index` of tensor `name` (a pooled block's index for pooled
+    groups, the node number for the graph), or None when no voxel does (marks have none)."""
+    group = scene.groups.get(name)
+    if group is None or group.layout.tags.get("mark"):
+        return None
+    indices = group.layout.indices
+    if len(index) != indices.shape[1]:
+        return None
+    hits = np.flatnonzero((indices == np.asarray(index, np.int64)).all(axis=1))
+    return (name, int(hits[0])) if len(hits) else None

@@ -10,6 +10,7 @@ import torch
 from studio.controller import Controller
 from studio.snapshot_history import compact
 from studio.view import SceneSync
+from ttm import causal
 from ttm.trace import STEP_NAMES, Trace
 from ttm.train import Snapshot, TrainConfig, Trainer
 from ttm_fixtures import long_trace, tiny_config, tiny_model
@@ -303,3 +304,182 @@ def test_panels_draw_on_a_bare_imgui_context_at_any_size(trace):
     assert panels.timeline.submit_problem("12 x 34") and c.trace.problem == "12 × 34"
     assert not panels.timeline.submit_problem("12 x 3456")
     assert "at most 3 digits" in panels.timeline.problem_error
+
+
+# -- interventions beyond one cell, the causal overlay, and live following (issue 12) ----------
+def test_a_whole_slot_is_set_scaled_and_zeroed_and_each_undo_restores(trace):
+    c = Controller(trace)
+    t, slot = 1, 2
+    c.set_step(t)
+    c.select("memory.before", (slot, 5))
+    c.select_slot()
+    assert c.selection.index == (slot,) and c.selection.whole_slot
+    row = trace["memory"][t, slot]
+    assert c.selection.value == pytest.approx(float(row.norm()))
+    assert c.selection_mask("memory.before")[slot].all() and c.selection_mask("memory.before").sum() == row.numel()
+    c.scale_selected(0.5)
+    assert torch.equal(c.trace["memory"][t, slot], row * 0.5)
+    scaled = c.trace
+    c.edit_selected(2.0)                              # every feature of the slot
+    assert torch.equal(c.trace["memory"][t, slot], torch.full_like(row, 2.0))
+    c.zero_selected()
+    assert not c.trace["memory"][t, slot].any()
+    others = [i for i in range(trace["memory"].shape[1]) if i != slot]
+    assert torch.equal(c.trace["memory"][t, others], trace["memory"][t, others])
+    assert c.differing_slots("memory.before") == [slot]
+    assert len(c.edits) == 3 and "zeroed" in c.edits[-1].describe()
+    c.undo()
+    c.undo()
+    assert c.trace is scaled
+    c.undo()
+    assert c.trace is trace and not c.edited
+
+
+def test_a_weight_is_set_with_its_row_renormalized_and_the_graph_shows_where_it_flowed(trace):
+    c = Controller(trace)
+    t, row, col = 2, 1, 3
+    c.set_step(t)
+    assert c.graph_change() is None
+    c.select("read.weights", (row, col))
+    old = trace["read.weights"][t, row]
+    c.edit_selected(0.7)
+    new = c.trace["read.weights"][t, row]
+    assert new[col] == pytest.approx(0.7) and float(new.sum()) == pytest.approx(1.0, abs=1e-5)
+    rest = [i for i in range(len(old)) if i != col]
+    torch.testing.assert_close(new[rest], old[rest] * 0.3 / float(old[rest].sum()))
+    for name in PER_STEP:
+        assert torch.equal(c.trace[name][:t], trace[name][:t]), name
+    assert not torch.equal(c.trace["read.tokens"][t], trace["read.tokens"][t])   # step t re-ran
+    changes = c.graph_change()
+    assert c.graph_change_step == t and max(changes.values()) > 0 and min(changes.values()) == 0.0
+    c.set_renormalize(False)
+    c.select("attention", (0, 1, 0, 2, 1))            # layer 1, head 0, query 2, key 1
+    c.edit_selected(0.9)
+    attn = c.trace["process.layer1.attn"][t, 0, 2]
+    assert attn[1] == pytest.approx(0.9) and float(attn.sum()) > 1.0
+    assert c.trace["read.weights"][t, row, col] == pytest.approx(0.7)   # the first edit still holds
+    c.undo()
+    c.undo()
+    assert c.trace is trace and c.graph_change() is None
+
+
+def test_patching_from_a_second_problem_and_a_stack_reset_to_the_original_bit_for_bit(trace):
+    c = Controller(trace)
+    t = 1
+    c.set_step(t)
+    c.patch("98x76", [2, 5])
+    expected = trace.patch(trace.model.trace(98, 76), t, [2, 5])
+    assert_same_trace(c.trace, expected)
+    assert c.source.problem == "98 × 76" and c.differing_slots("memory.before") == [2, 5]
+    c.select("memory.before", (0, 0))
+    c.edit_selected(3.0)                              # stacks on the patch
+    c.set_step(3)
+    c.select("memory.before", (1,))
+    c.zero_selected()
+    c.set_step(0)
+    c.patch("98x76")                                  # every slot, at an earlier step
+    assert len(c.edits) == 4
+    assert not c.trace["memory"][3, 1].any()          # the later step's zeroed slot holds
+    c.reset_edits()
+    assert c.trace is trace
+    assert_same_trace(c.trace, trace)
+
+
+def test_bad_input_is_refused_with_a_message_and_changes_nothing(trace):
+    c = Controller(trace)
+    c.select("read.weights", (0, 0))
+    for bad, reason in [(math.nan, "finite"), (math.inf, "finite"), (1.5, r"0\.\.1"), (-0.1, r"0\.\.1")]:
+        with pytest.raises(ValueError, match=reason):
+            c.edit_selected(bad)
+    c.select("memory.before", (0,))
+    with pytest.raises(ValueError, match="finite"):
+        c.scale_selected(math.nan)
+    for source, reason in [("12345x2", "digits"), ("1234x5", "at most 3 digits"), ("abc", "not a number"),
+                           ("", "nothing to multiply")]:
+        with pytest.raises(ValueError, match=reason):
+            c.patch(source)
+    with pytest.raises(ValueError, match="slots must be in"):
+        c.ablate_slots([10**6], "zero")
+    with pytest.raises(ValueError, match="ablation must be one of"):
+        c.set_ablation("scramble")
+    with pytest.raises(ValueError, match="source"):
+        c.set_ablation("source")                      # no second problem typed yet
+    assert not c.edited and c.trace is trace
+    viewed = Controller(compact(trace))               # a history entry without its model
+    with pytest.raises(ValueError, match="weights were not kept"):
+        viewed.patch("12x3")
+
+
+def test_selecting_or_editing_stops_following_live_so_nothing_is_lost(trace):
+    c = Controller(history_size=10)
+    c.add_snapshot(_snap(trace, 1))
+    assert c.follow_live and c.trace is trace and c.live_note == ""
+    c.set_step(2)
+    c.select("memory.before", (1, 1))
+    assert not c.follow_live and "selection" in c.live_note
+    newer = long_trace(tiny_model(seed=4), min_steps=3)
+    c.add_snapshot(_snap(newer, 2))                  # the next snapshot lands ...
+    assert c.trace is trace and c.selection.index == (1, 1)   # ... and the selection stays
+    c.edit_selected(2.0)
+    c.add_snapshot(_snap(newer, 3))
+    assert c.edited and c.trace["memory"][2, 1, 1] == 2.0
+    c.set_follow_live(True)                          # the person asks for live again
+    assert c.follow_live and c.live_note == "" and c.trace is newer and not c.edited
+    c.reset_edits()
+    c.select(None)                                   # clearing the selection keeps following
+    assert c.follow_live
+
+
+def test_the_causal_overlay_ranks_slots_and_zeroing_the_top_one_is_an_intervention(trace):
+    c = Controller(trace)
+    c.set_step(1)
+    assert c.overlay("memory.before") is None and c.slot_effects() is None
+    c.set_ablation("zero")
+    c.set_causal_overlay(True)
+    assert c.wait_causal()
+    effects = c.slot_effects()
+    expected = causal.ablate_slots(trace, 1, "zero")
+    assert torch.allclose(effects.effect, expected.effect, atol=1e-6)
+    painted = c.overlay("memory.before")
+    assert painted.values.shape == c.view_tensors()["memory.before"].shape
+    assert c.overlay("effects").values.shape == (trace.steps, trace["memory"].shape[1])
+    top = effects.ranked(1)[0]
+    c.ablate_slots([top])
+    assert not c.trace["memory"][1, top].any()
+    assert c.slot_effects() is None                 # the old trace's effects are not shown ...
+    assert c.wait_causal()
+    assert c.slot_effects() is not None             # ... the edited trace's come in
+    assert float(c.slot_effects().effect[top]) == pytest.approx(0.0, abs=1e-6)   # zero again: no change
+
+
+def test_the_causal_panel_draws_and_its_buttons_intervene(trace):
+    imgui = pytest.importorskip("imgui")
+    from studio.panels import Panels, Perf
+    c = Controller(trace)
+    c.set_step(1)
+    c.set_ablation("zero")
+    c.set_causal_overlay(True)
+    assert c.wait_causal()
+    sync = SceneSync(Scene(), c)
+    sync.update()
+    panels = Panels(c, sync)
+    ctx = imgui.create_context()
+    try:
+        io = imgui.get_io()
+        io.fonts.get_tex_data_as_rgba32()
+        for sel in [("memory.before", (1,)), ("read.weights", (0, 1)), ("memory.before", (1, 2))]:
+            c.select(*sel)
+            for size in [(1280, 720), (150, 90)]:
+                io.display_size = size
+                imgui.new_frame()
+                panels.draw(size, Perf())
+                imgui.render()
+    finally:
+        imgui.destroy_context(ctx)
+    causal_panel = panels.causal
+    causal_panel.source_text, causal_panel.slots_text = "98x76", "2, 5"
+    causal_panel.patch_slots()
+    assert c.differing_slots("memory.before") == [2, 5]
+    causal_panel.slots_text = "two"
+    with pytest.raises(ValueError, match="whole numbers"):
+        causal_panel.patch_slots()

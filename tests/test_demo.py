@@ -29,10 +29,23 @@ def test_accepted_forms(text):
     ("3 * -4", "negative"), ("12345 x 2", "at most 4 digits"), ("3.5 x 2", "whole number"),
     ("", "nothing to multiply"), ("42", "one number"), ("37 x", "two operands"),
     ("1 x 2 x 3", "not one product"), ("1 2 3", "not one product"),
+    ("x37 42", "goes between the two numbers"), ("37 42 ×", "goes between the two numbers"),
+    ("× 37", "needs two operands"), ("1 2 x 3", "not one product"),
 ])
 def test_bad_input_is_refused_with_a_clear_message(text, says):
     with pytest.raises(InputError, match=says):
         parse_problem(text, 4)
+
+
+def test_digit_strings_are_measured_before_int_and_long_lines_echo_short():
+    """Python's int() refuses strings of more than 4300 digits: leading zeros are dropped and the
+    length checked first, and a pasted page is echoed cut to one short line."""
+    assert parse_problem("0" * 5000 + "7x3", 4) == (7, 3)
+    for text, says in (("9" * 5000 + "x3", "has 5,000 digits"), ("a" * 10000, "not a number"),
+                       ("-" + "1" * 9000 + " x 3", "negative"), ("12 " * 3000, "not one product")):
+        with pytest.raises(InputError, match=says) as refused:
+            parse_problem(text, 4)
+        assert len(str(refused.value)) < 200 and "\n" not in str(refused.value)
 
 
 def test_prompt_asks_again_until_the_input_is_good():

@@ -1,3 +1,4 @@
+import pytest
 """ttm.evaluate, the cell-table helpers in ttm.metrics, and the heat map it draws (ttm.plots)."""
 import json
 import subprocess
@@ -97,6 +98,25 @@ def test_cli_writes_json_and_png_deterministically_and_redraws_from_json(tmp_pat
     again = evaluate_main(["--from-json", str(tmp_path / "a.json"), "--png", str(tmp_path / "b.png")])
     assert again == json.loads(json.dumps(first)) and "| 2 digits |" in capsys.readouterr().out
     np.testing.assert_array_equal(read_chart(tmp_path / "b.png"), image)
+
+
+def test_store_keeps_the_table_in_the_checkpoint_for_the_confidence_shown(tmp_path, capsys):
+    import ttm
+    from ttm.confidence import cell_confidence
+    torch.manual_seed(0)
+    model = TTM(TINY)
+    save(model, tmp_path / "m.pt", metrics={"stage": 1}, trainer={"train_config": {"digits": 1}, "step": 7})
+    result = evaluate_main([str(tmp_path / "m.pt"), "--per-cell", "20", "--store"])
+    capsys.readouterr()
+    stored = ttm.load(tmp_path / "m.pt")
+    assert stored.metrics["evaluation"] == json.loads(json.dumps(result)) and stored.metrics["stage"] == 1
+    for a, b in zip(model.state_dict().values(), stored.state_dict().values()):
+        assert torch.equal(a, b)
+    cell = result["cells"][1]
+    said = cell_confidence(stored.metrics, 10 ** (cell["a_digits"] - 1), 10 ** (cell["b_digits"] - 1))
+    assert (said.source, said.exact, said.problems) == ("evaluation", cell["exact_match"], 20)
+    with pytest.raises(SystemExit):
+        evaluate_main(["--from-json", str(tmp_path / "x.json"), "--store"])
 
 
 def test_importing_the_package_and_its_programs_loads_no_matplotlib():

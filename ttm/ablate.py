@@ -27,6 +27,7 @@ from .data import cells_up_to, random_pairs
 from .evaluate import evaluate
 from .metrics import table_mean, teacher_forced_loss
 from .model import TTMConfig
+from .saved import read_saved
 from .train import TrainConfig, Trainer, TrainingProgress
 
 # name -> TTMConfig fields that differ from the base config.
@@ -170,7 +171,13 @@ def run(args) -> dict:
 
 def main(argv=None) -> list[dict]:
     args = parse_args(argv)
-    record = json.loads(Path(args.from_json).read_text()) if args.from_json else run(args)
+    try:
+        record = (read_saved(args.from_json, ("base_config", "small", "digits", "examples",
+                                              "batch_size", "seed", "per_cell", "machine",
+                                              "results"), "ablation")
+                  if args.from_json else run(args))
+    except (OSError, ValueError) as err:  # a bad setting or saved record: one line
+        sys.exit(f"error: {err}")
     small = {k: record["base_config"][k] for k in SMALL}  # as run, should SMALL change later
     size = f"small model {small}" if record["small"] else "default TTMConfig"
     print(f"Ablation: {size}, digits <= {record['digits']}, {record['examples']} examples per "

@@ -88,8 +88,14 @@ def mean_memory(model, cell: tuple[int, int], t: int) -> torch.Tensor:
     return per_model[(cell, t)]
 
 
+def cached_mean_memory(model, cell: tuple[int, int], t: int) -> torch.Tensor | None:
+    """`mean_memory`'s value when it was computed already, else None: it never runs the model."""
+    return _mean_cache.get(model, {}).get((cell, t))
+
+
 def _teacher_forced_logprobs(model, memory: torch.Tensor, trace, start: int,
-                             first_step_tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                             first_step_tokens: torch.Tensor,
+                             on_step=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Run rows of `memory` (B, m, d) from step `start` to the trace's end, fed the traced answer.
 
     Returns per-step log p(traced token) (B, T - start) and whether argmax equals it (B, T - start)."""
@@ -102,12 +108,21 @@ def _teacher_forced_logprobs(model, memory: torch.Tensor, trace, start: int,
         logps.append(logp[:, answer[k]])
         agree.append(logits.argmax(-1) == answer[k])
         step_tokens = model.next_input(answer[k].expand(memory.shape[0]))
+        _report(on_step, k + 1 - start, trace.steps - start)
     return torch.stack(logps, 1).cpu(), torch.stack(agree, 1).cpu()
 
 
+def _report(on_step, done: int, total: int) -> None:
+    """`on_step(done, total)` after each step of a rollout: progress for a caller on another
+    thread, which stops the work by raising from it."""
+    if on_step is not None:
+        on_step(done, total)
+
+
 @torch.no_grad()
-def ablate_slots(trace, t: int, ablation: str = "zero", source=None) -> SlotAblation:
-    """Every memory slot ablated alone entering step t, in one batch of m + 1 rollouts."""
+def ablate_slots(trace, t: int, ablation: str = "zero", source=None, on_step=None) -> SlotAblation:
+    """Every memory slot ablated alone entering step t, in one batch of m + 1 rollouts
+    (`on_step(done, total)` is called after each step of it, see `_report`)."""
     trace.check_step(t)
     model = trace.model
     memory = trace["memory"][t]
@@ -119,7 +134,7 @@ def ablate_slots(trace, t: int, ablation: str = "zero", source=None) -> SlotAbla
     with evaluating(model):
         logp, agree = _teacher_forced_logprobs(
             model, rows.to(model.device, torch.float32), trace, t,
-            trace["inputs"][t : t + 1].to(model.device))
+            trace["inputs"][t : t + 1].to(model.device), on_step)
     per_step = logp[:1] - logp[1:]                               # [m, T - t]
     return SlotAblation(step=t, ablation=ablation, effect=per_step.sum(1), per_step=per_step,
                         changes_answer=~agree[1:].all(1), baseline=float(logp[0].sum()))
@@ -132,9 +147,10 @@ def slot_effects(trace, t: int, ablation: str = "zero", source=None) -> torch.Te
 
 
 @torch.no_grad()
-def effect_map(trace, ablation: str = "zero", source=None) -> list[SlotAblation]:
+def effect_map(trace, ablation: str = "zero", source=None, on_step=None) -> list[SlotAblation]:
     """`ablate_slots` for every step of the trace, as one growing batch: rows that start at step k
-    join the batch when step k is reached, so the whole answer costs one pass over the steps."""
+    join the batch when step k is reached, so the whole answer costs one pass over the steps
+    (`on_step(done, total)` is called after each of them, see `_report`)."""
     trace.check_step(0)
     model = trace.model
     m, T = trace["memory"].shape[1], trace.steps
@@ -154,6 +170,7 @@ def effect_map(trace, ablation: str = "zero", source=None) -> list[SlotAblation]
             logps.append(torch.log_softmax(logits.float(), -1)[:, answer[k]].cpu())
             agrees.append((logits.argmax(-1) == answer[k]).cpu())
             step_tokens = model.next_input(answer[k].expand(memory.shape[0]))
+            _report(on_step, k + 1, T)
     out = []
     for start in range(T):
         rows = slice(start * (m + 1), (start + 1) * (m + 1))

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from . import checkpoint
 from .metrics import cell_table, format_table, table_from_records, table_mean, table_records
+from .saved import read_saved
 
 
 def trained_digits(ckpt: dict) -> int | None:
@@ -94,9 +95,14 @@ def parse_args(argv=None):
     p.add_argument("--json", default=None, help="write the table here as JSON")
     p.add_argument("--png", default=None, help="write a heat map of the table here")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    p.add_argument("--store", action="store_true",
+                   help="keep the table in the checkpoint's metrics (the demo and the app show "
+                        "the problem's cell from it); the weights are untouched")
     args = p.parse_args(argv)
     if (args.checkpoint is None) == (args.from_json is None):
         p.error("give either a checkpoint or --from-json")
+    if args.store and args.checkpoint is None:
+        p.error("--store keeps the table in the checkpoint evaluated: give a checkpoint")
     return args
 
 
@@ -123,11 +129,19 @@ def run(args) -> tuple[dict, dict]:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    if args.from_json:
-        result = json.loads(Path(args.from_json).read_text())
-        table = table_from_records(result["cells"])
-    else:
-        result, table = run(args)
+    if args.per_cell < 1:
+        sys.exit(f"error: --per-cell {args.per_cell}: give at least 1 problem per cell")
+    try:
+        if args.from_json:
+            result = read_saved(args.from_json, ("cells", "per_cell", "seed", "checkpoint", "step"),
+                                "evaluation")
+            table = table_from_records(result["cells"])
+        else:
+            result, table = run(args)
+            if args.store:
+                checkpoint.store_metrics(args.checkpoint, evaluation=result)
+    except (OSError, ValueError) as err:  # a missing or bad checkpoint or saved result: one line
+        sys.exit(f"error: {err}")
     print(f"Exact match (%), {result['per_cell']} problems per cell, seed {result['seed']}\n")
     print(format_table(table, 0))
     print("\nToken accuracy (%)\n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import operator
 from dataclasses import asdict, dataclass
 
 import torch
@@ -402,15 +403,26 @@ class TTM(nn.Module):
                 return
             step_tokens = self.next_input(predicted)
 
-    def check_operands(self, a, b) -> None:
+    def check_operands(self, a, b) -> tuple[int, int]:
+        """(a, b) as Python ints: any integer type is accepted (numpy's too, through
+        operator.index); ValueError for anything else, a negative number or too many digits."""
+        out = []
         for name, x in (("a", a), ("b", b)):
-            if isinstance(x, bool) or not isinstance(x, int):
+            if isinstance(x, bool):  # an int to Python, but never meant as an operand
                 raise ValueError(f"operand {name} must be an integer, got {x!r}")
+            try:
+                x = operator.index(x)
+            except TypeError:
+                raise ValueError(f"operand {name} must be an integer, got {x!r}") from None
             if x < 0:
                 raise ValueError(f"operand {name} must be non-negative, got {x}")
-            if len(str(x)) > self.config.max_digits:
-                raise ValueError(f"operand {name}={x} has {len(str(x))} digits; this model "
-                                 f"supports at most {self.config.max_digits}")
+            if x >= 10 ** self.config.max_digits:  # not len(str(x)): str fails beyond 4300 digits
+                shown = f"{name}={x} has {len(str(x))} digits" if x < 10 ** 100 else \
+                    f"{name} has over 100 digits"
+                raise ValueError(f"operand {shown}; this model supports at most "
+                                 f"{self.config.max_digits}")
+            out.append(x)
+        return out[0], out[1]
 
     def problem_batch(self, pairs) -> torch.Tensor:
         """[(a, b), ...] -> (B, n) problem tokens, PAD-padded."""
@@ -430,6 +442,10 @@ class TTM(nn.Module):
         return [row[: row.index(tok.EOS) + 1] if tok.EOS in row else row for row in out]
 
     def multiply_many(self, pairs) -> list[int | None]:
+        """Greedy answers to [(a, b), ...], in one batch; [] for no pairs."""
+        pairs = [self.check_operands(a, b) for a, b in pairs]
+        if not pairs:
+            return []
         with evaluating(self):
             return [tok.answer_to_number(ans) for ans in self.generate(pairs)]
 

@@ -29,54 +29,82 @@ import torch
 from tqdm import tqdm
 
 from . import checkpoint, distributed
+from .atomic import OutputError, prepare_output
+from .checks import (betas_check, device_check, number, one_of, path_check, pick_device,
+                     problem_check, real, whole)
+from .checkpoint import CheckpointError, NonFiniteWeights
 from .data import Curriculum, cell_key, make_batch, random_pairs
 from .metrics import format_cells, score
-from .model import TTM, TTMConfig
+from .model import TTM, TTMConfig, evaluating
+
+BF16 = ("auto", "on", "off")
+DIVERGED_AFTER = 3   # non-finite steps in a row that stop training (Trainer._skip)
 
 
-def setting(default, doc: str, **cli):
-    """A TrainConfig field: its default, its --help text, and optional command-line settings:
-    `flag` names the option (default: --the-field-name), the rest go to argparse (choices, ...)."""
-    return field(default=default, metadata={"help": doc, **cli})
+class Diverged(ValueError):
+    """Training stopped: the model computes non-finite losses or gradients step after step."""
+
+
+def setting(default, doc: str, check=None, **cli):
+    """A TrainConfig field: its default, its --help text, `check` (value -> what is wrong with
+    it, or None) and optional command-line settings: `flag` names the option (default:
+    --the-field-name), the rest go to argparse (choices, ...)."""
+    return field(default=default, metadata={"help": doc, "check": check, **cli})
 
 
 @dataclass
 class TrainConfig:
-    digits: int = setting(3, "final curriculum stage: operands up to this many digits")
-    batch_size: int = setting(64, "problems per optimizer step (per process under torchrun)")
-    lr: float = setting(1e-3, "peak learning rate, after warmup")
-    betas: tuple[float, float] = setting((0.9, 0.99), "AdamW betas", metavar=("BETA1", "BETA2"))
+    digits: int = setting(3, "final curriculum stage: operands up to this many digits", whole(1))
+    batch_size: int = setting(64, "problems per optimizer step (per process under torchrun)",
+                              whole(1))
+    lr: float = setting(1e-3, "peak learning rate, after warmup", real(0, open_low=True, finite=True))
+    betas: tuple[float, float] = setting((0.9, 0.99), "AdamW betas", betas_check,
+                                         metavar=("BETA1", "BETA2"))
     weight_decay: float = setting(1e-4, "AdamW weight decay of the weight matrices "
-                                        "(not biases, norms or embeddings)")
-    warmup_steps: int = setting(300, "linear learning-rate warmup, in steps")
+                                        "(not biases, norms or embeddings)", real(0, finite=True))
+    warmup_steps: int = setting(300, "linear learning-rate warmup, in steps", whole(1))
     decay_steps: int = setting(60000, "cosine from lr to lr * min_lr_ratio by this step, "
-                                      "then flat")
-    min_lr_ratio: float = setting(0.05, "final learning rate as a fraction of lr")
-    grad_clip: float = setting(1.0, "gradient norm clip")
-    steps: int | None = setting(None, "stop at this total optimizer step (default: no limit)")
+                                      "then flat", whole(0))
+    min_lr_ratio: float = setting(0.05, "final learning rate as a fraction of lr", real(0, 1))
+    grad_clip: float = setting(1.0, "gradient norm clip", real(0, open_low=True))
+    steps: int | None = setting(None, "stop at this total optimizer step (default: no limit)",
+                                whole(0, optional=True))
     minutes: float | None = setting(None, "stop after this many minutes of this run "
-                                          "(default: no limit)")
-    seed: int = setting(0, "seed of the weights and of the problem stream")
-    device: str = setting("auto", "auto (CUDA when present), cpu, cuda, cuda:1")
+                                          "(default: no limit)", real(0, optional=True))
+    seed: int = setting(0, "seed of the weights and of the problem stream", whole(0))
+    device: str = setting("auto", "auto (CUDA when present), cpu, cuda, cuda:1", device_check)
     bf16: str = setting("auto", "bf16 autocast; auto: on CUDA only (on also speeds up CPUs "
-                                "with AVX512-BF16 ~1.3x)", choices=("auto", "on", "off"))
-    out: str = setting("runs/ttm.pt", "checkpoint path, written atomically (also on stop)")
+                                "with AVX512-BF16 ~1.3x)",
+                        one_of(*BF16), choices=BF16)
+    out: str = setting("runs/ttm.pt", "checkpoint path, written atomically (also on stop)",
+                       path_check(optional=False))
     resume: str | None = setting(None, "continue from this checkpoint (optimizer and "
-                                       "curriculum too)")
-    eval_every: int = setting(250, "steps between curriculum evaluations")
+                                       "curriculum too)", path_check(optional=True))
+    eval_every: int = setting(250, "steps between curriculum evaluations", whole(1))
     eval_problems: int = setting(512, "problems per evaluation, split evenly over the "
-                                      "stage's cells")
-    checkpoint_every_s: float = setting(180.0, "seconds between checkpoints",
+                                      "stage's cells", whole(1))
+    checkpoint_every_s: float = setting(180.0, "seconds between checkpoints", real(0),
                                         flag="--checkpoint-every")
     snapshot_every_s: float = setting(2.0, "seconds between snapshots (metrics + trace) "
-                                           "published for the app; inf: none")
-    snapshot_queue: int = setting(4, "snapshots kept for a lagging reader (oldest dropped)")
+                                           "published for the app; inf: none", real(0))
+    snapshot_queue: int = setting(4, "snapshots kept for a lagging reader (oldest dropped)",
+                                  whole(1))
     sample_problem: tuple[int, int] = setting((37, 42), "the problem a × b traced in snapshots",
-                                              metavar=("A", "B"))
+                                              problem_check, metavar=("A", "B"))
     curriculum_threshold: float = setting(0.9, "exact match on a stage's new cells that "
                                                "advances the curriculum",
-                                          flag="--stage-threshold")
-    max_stage_steps: int = setting(6000, "steps after which a stage advances anyway")
+                                          real(0, open_low=True), flag="--stage-threshold")
+    max_stage_steps: int = setting(6000, "steps after which a stage advances anyway", whole(1))
+
+    def check(self) -> None:
+        """ValueError naming the first setting whose value cannot work (`--lr inf: must be a
+        finite number > 0`), as its command-line flag."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            problem = f.metadata["check"](value)
+            if problem:
+                shown = " ".join(map(str, value)) if isinstance(value, tuple) else value
+                raise ValueError(f"{_flag(f)} {shown}: {problem}")
 
 
 @dataclass
@@ -88,10 +116,8 @@ class Snapshot:
     history: list = field(default_factory=list)  # [(step, loss, exact)] recent points for plots
 
 
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+def _flag(f) -> str:
+    return f.metadata.get("flag", "--" + f.name.replace("_", "-"))
 
 
 def lr_factor(step: int, cfg: TrainConfig, warm_from: int = 0) -> float:
@@ -104,10 +130,18 @@ def lr_factor(step: int, cfg: TrainConfig, warm_from: int = 0) -> float:
     return warm * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
+@torch.no_grad()
+def weights_finite(model: torch.nn.Module) -> bool:
+    """No NaN or infinity in any parameter (one reduction, one device sync)."""
+    return bool(torch.stack([torch.isfinite(p).all() for p in model.parameters()]).all())
+
+
 class Trainer:
     def __init__(self, cfg: TrainConfig, model_config: TTMConfig | None = None):
-        if cfg.bf16 not in ("auto", "on", "off"):
-            raise ValueError(f"bf16 must be auto, on or off, not {cfg.bf16!r}")
+        """ValueError for a setting that cannot work, FileNotFoundError or CheckpointError for a
+        --resume file that cannot be used, OutputError when --out cannot be written; each names
+        the flag or the file."""
+        cfg.check()
         self.cfg = cfg
         device = pick_device(cfg.device)
         self.dist = distributed.from_env(device.type)
@@ -116,8 +150,17 @@ class Trainer:
         # Ranks draw different problems; rank 0 keeps the single-process stream.
         self.rng = np.random.default_rng(cfg.seed if self.dist.main else [cfg.seed, self.dist.rank])
         resume = checkpoint.read(cfg.resume) if cfg.resume else None
-        config = TTMConfig(**resume["config"]) if resume else (model_config or TTMConfig())
+        config = (checkpoint.model_config(resume, cfg.resume) if resume
+                  else (model_config or TTMConfig()))
+        if cfg.digits > config.max_digits:
+            raise ValueError(f"--digits {cfg.digits}: this model takes operands of at most "
+                             f"{config.max_digits} digits")
         self.model = TTM(config).to(self.device)
+        try:
+            self.model.check_operands(*cfg.sample_problem)
+        except ValueError as err:
+            raise ValueError(f"sample problem {cfg.sample_problem[0]} x {cfg.sample_problem[1]}: "
+                             f"{err}") from None
         self.optimizer = self.model.configure_optimizers(cfg.weight_decay, cfg.lr, cfg.betas)
         self.curriculum = Curriculum(final_stage=cfg.digits, threshold=cfg.curriculum_threshold,
                                      max_stage_steps=cfg.max_stage_steps)
@@ -125,14 +168,25 @@ class Trainer:
         self.warm_from = 0          # where the learning-rate warmup starts (see lr_factor)
         self.examples = 0
         self.skipped_nonfinite = 0
+        self.nonfinite_run = 0      # skipped steps since the last good one (see _skip)
         self.metrics: dict = {}
         self.history: list = []
         if resume:
-            self._restore(resume)
+            try:
+                self._restore(resume)
+            except CheckpointError:
+                raise
+            except Exception as err:
+                raise CheckpointError(f"{cfg.resume}: its trainer state cannot be restored "
+                                      f"({checkpoint.reason(err)})") from err
+        if self.dist.main:
+            prepare_output(cfg.out)   # an unwritable --out fails now, not after hours of training
         self.autocast = cfg.bf16 == "on" or (cfg.bf16 == "auto" and self.device.type == "cuda")
         self.train_model = self.dist.wrap(self.model, self.device)  # DDP, or the model itself
         self.snapshots: queue.Queue[Snapshot] = queue.Queue(maxsize=cfg.snapshot_queue)
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None       # what stopped the loop, for the UI
+        self.save_error: Exception | None = None      # why the checkpoint at the end failed
+        self.saved: Path | None = None                # the last checkpoint written
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -140,42 +194,88 @@ class Trainer:
 
     # -- state -------------------------------------------------------------------------------
     def _restore(self, ckpt: dict) -> None:
+        """Take the model, optimizer, curriculum and counters from a checkpoint read by
+        ttm.checkpoint.read (which checked the types of its entries); anything that cannot work
+        raises here, before training starts."""
         self.model.load_state_dict(ckpt["model"])
         state = ckpt.get("trainer") or {}
         if "optimizer" in state:
             self.optimizer.load_state_dict(state["optimizer"])
+            self._check_optimizer_state()
         if "curriculum" in state:
-            self.curriculum.load_state_dict(state["curriculum"])
-            # Progress (stage, recent evaluations) comes from the checkpoint; the rules from this
-            # run's config, so a resumed run can be given a longer stage or a stricter threshold.
-            self.curriculum.final_stage = max(self.curriculum.final_stage, self.cfg.digits)
-            self.curriculum.threshold = self.cfg.curriculum_threshold
-            self.curriculum.max_stage_steps = self.cfg.max_stage_steps
+            self._load_curriculum(state["curriculum"])
         self.step = state.get("step", 0)
         if "optimizer" not in state:  # an exported model: AdamW's moments start from zero
             self.warm_from = self.step
         self.examples = state.get("examples", 0)
         self.skipped_nonfinite = state.get("skipped_nonfinite", 0)
-        self.history = state.get("history", [])
+        self.history = [tuple(point) for point in state.get("history", [])]
+        if not all(len(p) == 3 and isinstance(p[0], int) and all(v is None or number(v)
+                                                                  for v in p[1:])
+                   for p in self.history):
+            raise ValueError("history points must be (step, loss, exact match)")
         if "rng" in state and self.dist.main:  # the checkpoint holds rank 0's stream
             self.rng.bit_generator.state = state["rng"]
         elif self.dist.enabled:
             self.rng = np.random.default_rng([self.cfg.seed, self.dist.rank, self.step])
         self.metrics = ckpt.get("metrics", {})
 
+    def _check_optimizer_state(self) -> None:
+        for group in self.optimizer.param_groups:
+            for p in group["params"]:
+                for key, value in self.optimizer.state.get(p, {}).items():
+                    if not torch.is_tensor(value):
+                        continue
+                    if value.dim() and value.shape != p.shape:
+                        raise ValueError(f"optimizer {key} has shape {tuple(value.shape)}, its "
+                                         f"weight {tuple(p.shape)}")
+                    if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                        raise ValueError(f"optimizer {key} is not finite")
+
+    def _load_curriculum(self, state: dict) -> None:
+        known = {f.name for f in fields(Curriculum)}
+        if not set(state) <= known:
+            raise ValueError(f"curriculum has unknown entries {sorted(set(state) - known)}")
+        self.curriculum.load_state_dict(state)
+        # Progress (stage, recent evaluations) comes from the checkpoint; the rules from this
+        # run's config, so a resumed run can be given a longer stage or a stricter threshold.
+        self.curriculum.final_stage = max(self.curriculum.final_stage, self.cfg.digits)
+        self.curriculum.threshold = self.cfg.curriculum_threshold
+        self.curriculum.max_stage_steps = self.cfg.max_stage_steps
+        c = self.curriculum
+        if not (isinstance(c.stage, int) and 1 <= c.stage <= min(c.final_stage,
+                                                                   self.model.config.max_digits)):
+            raise ValueError(f"curriculum stage {c.stage!r} is not one this model can train")
+        if not (isinstance(c.recent, list) and all(number(v) for v in c.recent)):
+            raise ValueError("curriculum's recent evaluations are not numbers")
+        c.sample(np.random.default_rng(0), 2)   # its per-cell estimates are usable
+
     def save(self, path=None) -> Path:
+        """Write the checkpoint atomically. NonFiniteWeights when the weights are not finite and
+        OutputError when the file cannot be written; the file already there is kept either way."""
         path = Path(path or self.cfg.out)
+        if self.nonfinite_run and not self._loss_finite_now():
+            raise NonFiniteWeights(f"not saving {path}: the model's loss is not finite (its last "
+                                   f"{self.nonfinite_run} steps were skipped); the file there "
+                                   "is unchanged")
         trainer_state = {"optimizer": self.optimizer.state_dict(),
                          "curriculum": self.curriculum.state_dict(), "step": self.step,
                          "examples": self.examples, "skipped_nonfinite": self.skipped_nonfinite,
                          "history": self.history[-2000:], "rng": self.rng.bit_generator.state,
                          "train_config": {k: v for k, v in asdict(self.cfg).items()}}
-        checkpoint.save(self.model, path, metrics=self.metrics, trainer=trainer_state)
+        try:
+            checkpoint.save(self.model, path, metrics=self.metrics, trainer=trainer_state)
+        except OSError as err:
+            raise OutputError(f"could not save {path} ({err.strerror or err}); the file there "
+                              "is unchanged") from err
+        self.saved = path
         return path
 
     # -- one optimizer step ------------------------------------------------------------------
     def train_step(self) -> float | None:
-        """One optimizer step; returns the loss, or None when it was not finite and skipped."""
+        """One optimizer step; returns the loss, or None when the loss or the gradient norm was
+        not finite and the step skipped (see _skip). NonFiniteWeights when the update itself made
+        a weight non-finite (a learning rate far too high): nothing of that is ever saved."""
         for group in self.optimizer.param_groups:
             group["lr"] = self.cfg.lr * lr_factor(self.step, self.cfg, self.warm_from)
         pairs = self.curriculum.sample(self.rng, self.cfg.batch_size)
@@ -187,14 +287,43 @@ class Trainer:
         self.examples += len(pairs) * self.dist.world_size
         loss_value, finite = self.dist.mean_loss(loss)
         if not finite:
-            self.skipped_nonfinite += 1
-            self.optimizer.zero_grad(set_to_none=True)
-            return None
+            return self._skip()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        # After DDP's all-reduce every rank has the same gradients, so all skip together.
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        if not bool(torch.isfinite(grad_norm)):
+            return self._skip()
         self.optimizer.step()
+        self.nonfinite_run = 0
+        if not weights_finite(self.model):
+            raise NonFiniteWeights(
+                f"the weights became non-finite at step {self.step} (learning rate "
+                f"{self.optimizer.param_groups[0]['lr']:.3g}); training stopped and nothing is "
+                f"saved over {self.cfg.out}")
         return loss_value
+
+    def _skip(self) -> None:
+        """Skip this step, counted. A healthy model meets a batch that overflows rarely, never
+        DIVERGED_AFTER times running: that many in a row mean the weights are broken (finite but
+        huge, after a far too large update), so training stops and they are never saved."""
+        self.skipped_nonfinite += 1
+        self.nonfinite_run += 1
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.nonfinite_run >= DIVERGED_AFTER:
+            raise Diverged(f"the loss or the gradients were not finite {self.nonfinite_run} steps "
+                           f"in a row (to step {self.step}): the model has diverged; training "
+                           f"stopped and nothing is saved over {self.cfg.out}")
+        return None
+
+    def _loss_finite_now(self) -> bool:
+        """Whether the model's loss on a fresh batch is finite (the training stream untouched)."""
+        pairs = self.curriculum.sample(np.random.default_rng(self.step), self.cfg.batch_size)
+        problem, target = (t.to(self.device) for t in make_batch(pairs, self.model.config.input_tokens))
+        with torch.no_grad(), evaluating(self.model), torch.autocast(
+                self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            _, loss = self.model(problem, target)
+        return bool(torch.isfinite(loss))
 
     def evaluate_stage(self) -> float:
         """Score fresh problems in every cell of the stage (`eval_problems` in all): the curriculum
@@ -218,7 +347,9 @@ class Trainer:
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self, progress=None) -> None:
-        """Train until stopped, or until cfg.steps / cfg.minutes. Saves a checkpoint at the end."""
+        """Train until stopped, or until cfg.steps / cfg.minutes. Saves a checkpoint at the end:
+        a failure to is kept in `save_error` (and `error`) and raised, unless the loop is already
+        raising an error of its own."""
         start = last_ckpt = last_snap = time.monotonic()
         run_examples, loss_avg = 0, None
         try:
@@ -247,7 +378,7 @@ class Trainer:
                 if now - last_snap >= self.cfg.snapshot_every_s:
                     self.publish()
                     last_snap = now
-                if now - last_ckpt >= self.cfg.checkpoint_every_s:
+                if now - last_ckpt >= self.cfg.checkpoint_every_s and not self.nonfinite_run:
                     self.save()
                     last_ckpt = now
                 if progress:
@@ -257,7 +388,18 @@ class Trainer:
             raise
         finally:
             if self.dist.main:
-                self.save()
+                self._save_at_exit()
+
+    def _save_at_exit(self) -> None:
+        if isinstance(self.error, (Diverged, NonFiniteWeights)):
+            return  # training stopped because of the weights: its message says nothing is saved
+        try:
+            self.save()
+        except Exception as err:
+            self.save_error = err
+            if self.error is None:
+                self.error = err
+                raise
 
     def set_sample_problem(self, a: int, b: int) -> None:
         """Trace a × b in future snapshots. Safe from any thread: one tuple assignment, read once
@@ -355,8 +497,8 @@ def _cli_argument(f, hint, default) -> tuple[list[str], dict]:
         options.update(action=argparse.BooleanOptionalAction)
     else:
         options.update(type=kind)
-    options.update({k: v for k, v in f.metadata.items() if k not in ("help", "flag")})
-    return [f.metadata.get("flag", "--" + f.name.replace("_", "-"))], options
+    options.update({k: v for k, v in f.metadata.items() if k not in ("help", "flag", "check")})
+    return [_flag(f)], options
 
 
 def argument_parser() -> argparse.ArgumentParser:
@@ -378,8 +520,18 @@ def parse_args(argv=None) -> TrainConfig:
 
 
 def main(argv=None) -> None:
+    """Every bad flag, --resume file or --out path ends in one line naming it and a non-zero exit
+    status; so do a run that diverged and a checkpoint that could not be written."""
     cfg = parse_args(argv)
-    trainer = Trainer(cfg)
+    try:
+        cfg.check()
+    except ValueError as err:
+        print(f"python -m ttm.train: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    try:
+        trainer = Trainer(cfg)
+    except (OSError, ValueError) as err:  # under torchrun, the launcher then stops the others
+        sys.exit(f"error: {err}")
     # `kill` (SIGTERM) ends a background run like Ctrl-C does: the loop exits and saves its
     # checkpoint. Shells start background jobs with SIGINT ignored, so SIGTERM is the way to stop one.
     signal.signal(signal.SIGTERM, lambda *_: trainer.stop(timeout=0))
@@ -392,10 +544,17 @@ def main(argv=None) -> None:
             trainer.run(progress=progress)
     except KeyboardInterrupt:
         pass
+    except (NonFiniteWeights, Diverged, OSError):
+        pass  # kept in trainer.error, said below
     finally:
         distributed.shutdown()
-    if trainer.dist.main:
-        print(f"saved {cfg.out} at step {trainer.step}", file=sys.stderr)
+    if not trainer.dist.main:
+        return
+    stopped_by = (trainer.error if isinstance(trainer.error, (NonFiniteWeights, Diverged, OSError))
+                  else None)
+    if stopped_by or trainer.save_error:
+        sys.exit(f"error: {stopped_by or trainer.save_error}")
+    print(f"saved {cfg.out} at step {trainer.step}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,15 @@ frame how it is drawn from its projected voxel size:
              grid_sprites
     CULLED   outside the view frustum
 
+A frame may be drawn below full detail (`Detail`: fewer pixels, smaller budgets) while the view
+moves; viz.adaptive picks the level from frame times.
+
 Everything is vectorized over chunks (hundreds per scene, thousands per million voxels); nothing
 here loops over voxels in Python.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,6 +44,30 @@ class LodSettings:
         if software:
             return cls(max_cubes=6_000, max_sprites=20_000)
         return cls()
+
+
+@dataclass(frozen=True)
+class Detail:
+    """How far below full detail one frame is drawn (viz.adaptive moves it to hold a frame time):
+    the scene at a fraction of the viewport's pixels, stretched over it, and a share of the cube
+    and sprite budgets (cubes also start only at a larger size on screen). FULL_DETAIL draws exactly
+    what the LodSettings say."""
+    render_scale: float = 1.0   # pixels per axis, of the viewport's
+    budget_share: float = 1.0   # of max_cubes and max_sprites; cube_px grows by its inverse
+
+    def settings(self, full: LodSettings) -> LodSettings:
+        """`full` as this level draws it (`full` itself at full detail)."""
+        if self.budget_share >= 1.0:
+            return full
+        share = self.budget_share
+
+        def cut(budget):
+            return None if budget is None else int(budget * share)
+        return replace(full, cube_px=full.cube_px / share, max_cubes=cut(full.max_cubes),
+                       max_sprites=cut(full.max_sprites))
+
+
+FULL_DETAIL = Detail()
 
 
 @dataclass

@@ -50,14 +50,14 @@ def render_offscreen(scene: Scene, size: tuple[int, int] = (1280, 720), samples:
     if w <= 0 or h <= 0:
         return np.zeros((max(h, 0), max(w, 0), 4), np.uint8)
     ctx = gl_context.get()
-    previous = ctx.fbo
+    previous = ctx.fbo   # bound again afterwards, unless released meanwhile (a new size releases ours)
     draw, resolve = _framebuffers((w, h), samples)
     draw.use()
     renderer_for(scene).render(scene, (w, h), view=view, proj=proj)
     if resolve is not None:
         ctx.copy_framebuffer(resolve, draw)
     pixels = (resolve or draw).read(components=4, dtype="f1")
-    if previous is not None:
+    if previous is not None and not isinstance(previous.mglo, moderngl.InvalidObject):
         previous.use()
     return np.frombuffer(pixels, np.uint8).reshape(h, w, 4)[::-1].copy()
 

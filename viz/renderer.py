@@ -13,7 +13,7 @@ voxels on a GPU and a 200k-value trace on a CPU rasterizer.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import moderngl
 import numpy as np
@@ -22,6 +22,10 @@ from viz import colormap, gl_context, lod
 from viz.draw import Boxes, Cubes, Edges, GroupInstances, Pass, Slabs, Sprites, Uploads
 from viz.draw.base import UNIT_LUT
 from viz.draw.boxes import HOVER_COLOUR, SELECTION_COLOUR
+from viz.draw.marks import mark_kind
+from viz.draw.ribbons import Ribbons
+from viz.draw.text import Texts
+from viz.scaled_target import ScaledTarget
 from viz.scene import Group, Scene
 from viz.shaders import mat_bytes
 from viz.voxels import COLORMAPS
@@ -82,6 +86,8 @@ class Renderer:
         self.modes = (Cubes(self.ctx, self.uploads), Sprites(self.ctx, self.uploads), self.slabs,
                       Edges(self.ctx, self.uploads))
         self.boxes = Boxes(self.ctx)
+        self.marks = (Ribbons(self.ctx, self.uploads), Texts(self.ctx, self.uploads))  # viz.draw.marks
+        self._marked: list[Group] = []             # the shown mark groups
         table = np.stack([colormap.lut(name) for name in COLORMAPS])          # (rows, 256, 4)
         self.lut = self.ctx.texture((256, len(COLORMAPS)), 4, table.astype("f4").tobytes(), dtype="f4")
         self.lut.filter = (moderngl.NEAREST, moderngl.NEAREST)
@@ -90,13 +96,18 @@ class Renderer:
         self._drawn: list[Group] = []              # the groups of `table`, in its order
         self._structure: int | None = None         # the scene structure_version `table` was built for
         self._reported = 0                         # uploads.total at the last RenderStats
+        self._scaled: ScaledTarget | None = None   # made for the first frame below full resolution
 
     # -- keeping the GPU in step with the scene ---------------------------------------------
     def sync(self, scene: Scene) -> int:
         """Upload what changed since the last sync (per group versions); returns bytes sent."""
         before = self.uploads.total
         live = set()
+        for mode in self.marks:
+            mode.sync(scene)
         for group in scene:
+            if mark_kind(group.layout) is not None:
+                continue
             instances = self._instances.get(group.uid)
             if instances is None:
                 instances = self._instances[group.uid] = GroupInstances(self.ctx, self.uploads)
@@ -110,7 +121,8 @@ class Renderer:
             for mode in self.modes:
                 mode.forget(uid)
         if scene.structure_version != self._structure:
-            self._drawn = scene.shown()
+            self._drawn = [g for g in scene.shown() if mark_kind(g.layout) is None]
+            self._marked = [g for g in scene.shown() if mark_kind(g.layout) is not None]
             self.table = lod.ChunkTable.build(
                 [self._instances[g.uid].chunks for g in self._drawn],
                 [np.asarray(g.placement.origin, np.float32) for g in self._drawn],
@@ -120,27 +132,49 @@ class Renderer:
 
     # -- drawing -----------------------------------------------------------------------------
     def render(self, scene: Scene, size: tuple[int, int], view=None, proj=None, clear: bool = True,
-               viewport: tuple[int, int, int, int] | None = None) -> None:
+               viewport: tuple[int, int, int, int] | None = None,
+               detail: lod.Detail = lod.FULL_DETAIL) -> None:
         """Draw `scene` into the framebuffer bound now, whose size is `size`, over `viewport`
         (x, y, w, h in pixels from the top-left; default the whole framebuffer), e.g. the area
         that panels leave free. `clear` blacks out the whole framebuffer first. The camera gives
-        the matrices unless `view` / `proj` (row-major, clip = P @ V @ p) are passed."""
+        the matrices unless `view` / `proj` (row-major, clip = P @ V @ p) are passed. `detail`
+        below full (viz.adaptive) draws fewer pixels and cubes."""
         t0 = time.perf_counter()
         fw, fh = int(size[0]), int(size[1])
         x, y, w, h = (0, 0, fw, fh) if viewport is None else (int(v) for v in viewport)
         if w <= 0 or h <= 0 or fw <= 0 or fh <= 0:
             return
+        if detail.render_scale < 1.0:
+            self._render_scaled(scene, (fw, fh), (x, y, w, h), view, proj, clear, detail)
+            return
         self.sync(scene)
         frame = self._frame(scene, (w, h), view, proj)
-        plan = lod.plan(self.table, frame.view, frame.proj, frame.size, self.lod)
+        plan = lod.plan(self.table, frame.view, frame.proj, frame.size, detail.settings(self.lod))
         if clear:
             self.ctx.viewport = (0, 0, fw, fh)
             self.ctx.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)
         self.ctx.viewport = (x, fh - y - h, w, h)   # GL counts rows from the bottom
         calls = self._draw(frame, frame.vp, plan, pick=False)
+        calls += self._draw_marks(frame)
         calls += self._draw_boxes(scene, frame.vp)
         sent, self._reported = self.uploads.total - self._reported, self.uploads.total
         self.stats = self._stats(plan, calls, sent, time.perf_counter() - t0)
+
+    def _render_scaled(self, scene: Scene, size, viewport, view, proj, clear: bool,
+                       detail: lod.Detail) -> None:
+        """render() at detail.render_scale of the viewport's pixels per axis, offscreen, then
+        stretched over the viewport of the framebuffer that was bound."""
+        x, y, w, h = viewport
+        small = (max(1, round(w * detail.render_scale)), max(1, round(h * detail.render_scale)))
+        proj = scene.camera.projection_matrix(w / h) if proj is None else proj   # the viewport's aspect
+        screen = self.ctx.fbo
+        if clear:
+            self.ctx.viewport = (0, 0, *size)
+            self.ctx.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)
+        self._scaled = self._scaled or ScaledTarget(self.ctx)
+        self._scaled.use(small)
+        self.render(scene, small, view, proj, detail=replace(detail, render_scale=1.0))
+        self._scaled.stretch(screen, (x, size[1] - y - h, w, h))
 
     def draw_ids(self, scene: Scene, size: tuple[int, int], window: np.ndarray, view=None, proj=None) -> None:
         """Draw (group index + 1, instance + 1) into the bound integer framebuffer, as the screen
@@ -151,9 +185,14 @@ class Renderer:
         clip = np.asarray(window, np.float64) @ frame.vp
         plan = lod.plan(self.table, frame.view, frame.proj, frame.size, self.lod, cull=clip)
         self._draw(frame, clip, plan, pick=True)
+        for mode in self.marks:   # pickable marks (ribbons) after the voxels, ids after theirs
+            mode.draw(self._marked, {"u_vp": mat_bytes(clip)}, first_id=len(self._drawn))
 
     def resolve(self, group_index: int, instance: int) -> tuple[Group, int]:
-        """(group, voxel) for what draw_ids wrote: group index and instance, both without the + 1."""
+        """(group, voxel) for what draw_ids wrote: group index and instance, both without the + 1
+        (a mark's instance is its voxel: marks keep their layout's order)."""
+        if group_index >= len(self._drawn):
+            return self._marked[group_index - len(self._drawn)], instance
         group = self._drawn[group_index]
         return group, self._instances[group.uid].voxel(instance)
 
@@ -178,6 +217,19 @@ class Renderer:
         d = np.asarray(view, np.float64)[:3, :3].T @ (d / np.linalg.norm(d))
         return {"u_light_world": tuple(d.tolist()), "u_ambient": float(self.light.ambient),
                 "u_diffuse": float(self.light.diffuse)}
+
+    def _draw_marks(self, frame: _Frame) -> int:
+        """Text and ribbons over the voxels: depth-tested, blended, writing no depth."""
+        if not self._marked:
+            return 0
+        fbo = self.ctx.fbo
+        self.ctx.enable(moderngl.BLEND)
+        fbo.depth_mask = False
+        calls = sum(mode.draw(self._marked, {"u_vp": mat_bytes(frame.vp)}) for mode in self.marks)
+        fbo.depth_mask = True
+        self.ctx.disable(moderngl.BLEND)
+        self.ctx.blend_equation = moderngl.FUNC_ADD
+        return calls
 
     def _draw_boxes(self, scene: Scene, vp: np.ndarray) -> int:
         """Boxes around the hovered and selected voxels of visible groups."""
@@ -222,7 +274,9 @@ class Renderer:
         for instances in self._instances.values():
             instances.release()
         self._instances.clear()
-        for mode in self.modes:
+        for mode in (*self.modes, *self.marks):
             mode.release()
         self.boxes.release()
         self.lut.release()
+        if self._scaled is not None:
+            self._scaled.release()

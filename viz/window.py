@@ -3,6 +3,10 @@ and imgui panels on top (override `draw_ui`). The app and the demo subclass `Vie
 they override are grouped under "hooks for subclasses" below. The scene can be kept to a part of
 the window (`scene_rect`), e.g. the area panels leave free: it is framed and centred there.
 
+Frames are drawn on demand (viz.redraw): the event loop turns MAX_FPS times a second, and a turn
+that finds nothing changed draws nothing. While the view moves, viz.adaptive lowers the detail to
+hold a frame-rate target; a still picture is drawn at full detail.
+
 Import this module before anything imports pyglet or imgui: with no DISPLAY it switches pyglet to
 headless EGL and PyOpenGL (imgui's renderer) to EGL, which must happen first (HEADLESS_GL.md).
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from pathlib import Path
 
 HEADLESS = not os.environ.get("DISPLAY")
@@ -32,15 +37,20 @@ from imgui.integrations.pyglet import create_renderer  # noqa: E402
 from PIL import Image  # noqa: E402
 from pyglet.window import key, mouse  # noqa: E402
 
-from viz import gl_context  # noqa: E402
+from viz import gl_calls, gl_context  # noqa: E402
+from viz.adaptive import AdaptiveDetail, default_target  # noqa: E402
 from viz.labels import fit_labels  # noqa: E402
+from viz.lod import FULL_DETAIL  # noqa: E402
 from viz.picking import Pick, Picker  # noqa: E402
+from viz.redraw import MOVING, RedrawSchedule, camera_state  # noqa: E402
 from viz.renderer import Renderer  # noqa: E402
 from viz.scene import Scene  # noqa: E402
 
 ORBIT_DEG_PER_PX = 0.3
 CLICK_SLOP_PX = 4          # a press that moves less than this before release is a click, not a drag
 LABEL_COLOUR = (0.85, 0.85, 0.85, 1.0)
+MAX_FPS = 120              # turns of the event loop per second: held keys, clocks, snapshots looked at
+DRAWING_EVENTS = frozenset({"on_draw", "on_refresh"})   # what drawing a frame dispatches: not input
 
 
 def gl_config() -> pyglet.gl.Config:
@@ -51,19 +61,25 @@ def gl_config() -> pyglet.gl.Config:
 
 class Viewer(pyglet.window.Window):
     def __init__(self, scene: Scene | None = None, width: int = 1280, height: int = 720,
-                 caption: str = "TTM voxels", visible: bool = True, ui: bool = True, vsync: bool = False):
+                 caption: str = "TTM voxels", visible: bool = True, ui: bool = True, vsync: bool = False,
+                 fps_target: float | None = None):
+        self.redraw = RedrawSchedule()   # first: pyglet dispatches events while it makes the window
         super().__init__(width, height, caption, resizable=True, config=gl_config(), vsync=vsync,
                          visible=visible)
         self.ctx = gl_context.for_window()
         self.scene = scene if scene is not None else Scene(aspect=width / max(height, 1))
         self.renderer = Renderer(self.ctx)
         self.picker = Picker(self.ctx)
+        self.adaptive = AdaptiveDetail(fps_target or default_target(gl_context.is_software(self.ctx)))
+        self.detail = FULL_DETAIL    # of the frame being drawn
         self.hover: Pick | None = None
         self.selected: Pick | None = None
         self.keys = key.KeyStateHandler()
         self.push_handlers(self.keys)
-        self.perf = {"fps": 0.0, "frame_ms": 0.0, "render_ms": 0.0}
+        self.perf = {"fps": 0.0, "frame_ms": 0.0, "render_ms": 0.0}   # fps: frames drawn in the last second
         self.frames = 0              # frames drawn
+        self._drawn_at: deque[float] = deque(maxlen=MAX_FPS)
+        self._in_frame = False       # imgui's process_inputs ticks pyglet's clock, so pump can re-enter
         self.closed = False          # set once, when the window starts closing
         self.screenshot_dir = Path("screenshots")
         self._mouse = (0.0, 0.0)
@@ -71,18 +87,18 @@ class Viewer(pyglet.window.Window):
         self._press: tuple[float, float, int] | None = None   # (x, y, button) of a press not yet a drag
         self._dragging = False
         self._untouched = True       # the camera is where frame_all put it: follow resizes
-        self._last_draw = time.perf_counter()
         self._screenshot_to: Path | None = None
         self.imgui = None
         if ui:
             imgui.create_context()
             imgui.get_io().ini_file_name = None   # no imgui.ini dropped in the working directory
             self.imgui = create_renderer(self)    # its handlers go on top: they see events first
-        pyglet.clock.schedule(self.tick)
 
     # -- hooks for subclasses ------------------------------------------------------------------
-    def update(self, dt: float) -> None:
-        """Per-frame app work before drawing (nothing here)."""
+    def update(self, dt: float) -> bool:
+        """App work on every turn of the event loop; True when what the window shows changed
+        (a frame is drawn then). Nothing here."""
+        return False
 
     def draw_ui(self) -> None:
         """imgui widgets over the scene; the default draws group labels and the hover tooltip."""
@@ -172,6 +188,11 @@ class Viewer(pyglet.window.Window):
         return vp[2] / vp[3] if vp is not None else 16 / 9
 
     # -- input -------------------------------------------------------------------------------
+    def dispatch_event(self, event_type, *args):
+        if event_type not in DRAWING_EVENTS:
+            self.redraw.input()
+        return super().dispatch_event(event_type, *args)
+
     def _ui_wants(self, what: str) -> bool:
         return self.imgui is not None and getattr(imgui.get_io(), what)
 
@@ -253,7 +274,8 @@ class Viewer(pyglet.window.Window):
         vx, vy, vw, vh = vp
         return self.picker.pick(self.renderer, self.scene, x * r - vx, h - 1 - y * r - vy, (vw, vh))
 
-    def tick(self, dt: float) -> None:
+    def tick(self, dt: float) -> bool:
+        """Held keys fly the camera, then the app updates; True when the app's picture changed."""
         if not self._ui_wants("want_capture_keyboard"):
             k = self.keys
             forward = k[key.W] - k[key.S]
@@ -263,13 +285,47 @@ class Viewer(pyglet.window.Window):
                 self.scene.camera.fly(forward, right, up, dt, fast=k[key.LSHIFT] or k[key.RSHIFT])
                 self._untouched = False
                 self._hover_dirty = True
-        self.update(dt)
+        return bool(self.update(dt))
+
+    def pump(self, dt: float) -> bool:
+        """One turn of the event loop: tick, then draw a frame only if one is due (viz.redraw);
+        True when it drew."""
+        if self._in_frame or self.closed:
+            return False
+        changed = self.tick(dt)
+        reason = self.redraw.due(camera_state(self.scene.camera),
+                                 changed=changed or self._screenshot_to is not None,
+                                 typing=self._ui_wants("want_text_input"),
+                                 still_owed=self.adaptive.still_frame_owed())
+        if reason is None:
+            return False
+        moving = reason in MOVING
+        if moving and self.adaptive.wait_s(lead=1 / MAX_FPS) > 0:
+            return False            # paced: moving frames come at the target rate, no faster
+        self.draw_frame(dt, moving=moving)
+        return True
+
+    def draw_frame(self, dt: float, moving: bool = False) -> None:
+        """Draw and flip one frame at the detail viz.adaptive picks, and hand it the frame's cost."""
+        start = time.perf_counter()
+        self._in_frame = True
+        try:
+            self.detail = self.adaptive.begin(moving, full=self._screenshot_to is not None)
+            self.switch_to()
+            self.on_draw()          # called, not dispatched: outside pyglet's loop it would queue
+            self.flip()
+            gl_calls.finish()       # a CPU rasterizer works on after the calls return: count it
+        finally:
+            self._in_frame = False
+        now = time.perf_counter()
+        self.adaptive.end(1000.0 * (now - start))
+        self.redraw.drawn(camera_state(self.scene.camera))
+        self._drawn_at.append(now)
+        self.perf["frame_ms"] = 1000.0 * (now - start)
+        self.perf["fps"] = float(sum(t > now - 1.0 for t in self._drawn_at))
 
     def on_draw(self):
         now = time.perf_counter()
-        dt, self._last_draw = now - self._last_draw, now
-        self.perf["frame_ms"] = 1000.0 * dt
-        self.perf["fps"] = 0.9 * self.perf["fps"] + 0.1 / max(dt, 1e-6)
         w, h = self.get_framebuffer_size()
         vp = self.viewport()
         if vp is None or self.closed:   # minimized, resized to nothing, or on its way out
@@ -281,7 +337,7 @@ class Viewer(pyglet.window.Window):
             self.scene.hover = None if self.hover is None else (self.hover.name, self.hover.voxel)
             self._hover_dirty = False
             self.on_hover(self.hover)
-        self.renderer.render(self.scene, (w, h), viewport=vp)
+        self.renderer.render(self.scene, (w, h), viewport=vp, detail=self.detail)
         self.perf["render_ms"] = 1000.0 * (time.perf_counter() - now)
         if self.imgui is not None:
             self.imgui.process_inputs()
@@ -327,8 +383,9 @@ class Viewer(pyglet.window.Window):
 
     # -- running -----------------------------------------------------------------------------
     def run_frames(self, frames: int, dt: float = 1 / 60, screenshot=None) -> None:
-        """Drive the window by hand (headless runs, tests): events, tick, draw, flip; stops early
-        when the window closes. `screenshot`: a PNG of the last frame goes there."""
+        """Drive the window by hand (headless runs, tests): events, tick, draw, flip, a frame
+        each time, due or not; stops early when the window closes. `screenshot`: a PNG of the
+        last frame goes there."""
         for i in range(frames):
             if screenshot is not None and i == frames - 1:
                 self.save_screenshot(screenshot)
@@ -337,12 +394,16 @@ class Viewer(pyglet.window.Window):
             if self.closed:
                 return
             self.tick(dt)
-            self.on_draw()
-            self.flip()
+            self.draw_frame(dt)
 
     def run(self) -> None:
-        """pyglet's event loop, until the window closes."""
-        pyglet.app.run(1 / 120)
+        """pyglet's event loop, until the window closes: `pump` MAX_FPS times a second, and
+        nothing in between but waiting for events."""
+        pyglet.clock.schedule_interval(self.pump, 1 / MAX_FPS)
+        try:
+            pyglet.app.run(None)
+        finally:
+            pyglet.clock.unschedule(self.pump)
 
     def on_close(self):
         self.close()
@@ -354,7 +415,7 @@ class Viewer(pyglet.window.Window):
             return
         self.closed = True
         self.on_quit()
-        pyglet.clock.unschedule(self.tick)
+        pyglet.clock.unschedule(self.pump)
         if self.imgui is not None:
             self.imgui.shutdown()
             self.imgui = None

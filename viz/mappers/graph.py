@@ -76,6 +76,18 @@ def settle(edges: np.ndarray, depth: list[int]) -> list[int]:
     return settled
 
 
+def checked_nodes(name: str, graph) -> list:
+    """The graph's nodes, or a ValueError when there are none or one has an unknown op or group."""
+    nodes = list(graph.nodes)
+    if not nodes:
+        raise ValueError(f"cannot draw {name!r}: the graph has no nodes")
+    for node in nodes:
+        if node.op not in OPS or node.group not in GROUPS:
+            raise ValueError(f"node {node.name!r} has op {node.op!r} and group {node.group!r}, "
+                             f"want an op in {OPS} and a group in {GROUPS}")
+    return nodes
+
+
 @register("graph")
 class GraphMapper:
     """Not a VisMapper: a graph is not a tensor, so nothing is pooled or shaped here."""
@@ -84,13 +96,7 @@ class GraphMapper:
         if not (hasattr(graph, "nodes") and hasattr(graph, "edges")):
             raise ValueError(f"cannot draw {name!r}: want a graph with .nodes and .edges, "
                              f"got {type(graph).__name__}")
-        nodes = list(graph.nodes)
-        if not nodes:
-            raise ValueError(f"cannot draw {name!r}: the graph has no nodes")
-        for node in nodes:
-            if node.op not in OPS or node.group not in GROUPS:
-                raise ValueError(f"node {node.name!r} has op {node.op!r} and group {node.group!r}, "
-                                 f"want an op in {OPS} and a group in {GROUPS}")
+        nodes = checked_nodes(name, graph)
         edges = edge_list(graph)
         depth = settle(edges, depths(nodes, edges))
         cells = best_wrap([GROUPS.index(node.group) for node in nodes], depth)

@@ -1,0 +1,173 @@
+"""The causal panel ("Why?"): which memory slots the answer needs at the step on view, ranked,
+each one click from being ablated; the steps x slots map of the whole answer; patching from a
+second problem; and where in the step's fx graph the last edit flowed.
+
+The numbers come from the Controller (computed off the UI thread by studio.causal_state); this
+panel only draws them and turns clicks into controller calls, showing refusals as messages.
+"""
+from __future__ import annotations
+
+import imgui
+
+from studio.controller import Controller
+from studio.panel_frame import BAD, DIM, GOOD, MARGIN, WARN, Rect, begin_panel, fmt
+from ttm import tokens as tok
+from viz import colormap
+
+TOP = 4                     # slots in the ranked list
+TRAINING_SHARE = 0.55       # of the left column's upper part, above this panel
+TRAINING_MAX = 300.0        # px: what the training panel shows fits in this
+ACTION = {"zero": "zero it", "mean": "mean it", "source": "patch it"}
+_LUT = colormap.lut("diverging")
+
+
+def below_training(rect: Rect) -> tuple[Rect, Rect]:
+    """Split the training panel's column: (training, causal), the causal panel underneath."""
+    top = min(rect.h * TRAINING_SHARE, TRAINING_MAX)
+    below = max(rect.h - top - MARGIN, 0.0)
+    return Rect(rect.x, rect.y, rect.w, top), Rect(rect.x, rect.y + top + MARGIN, rect.w, below)
+
+
+def act(controller: Controller, fn, *args) -> bool:
+    """Call a controller action; a refusal (ValueError) becomes the controller's message, never
+    an exception in the window. True when it went through."""
+    try:
+        fn(*args)
+        return True
+    except ValueError as err:
+        controller.notify(str(err))
+        return False
+
+
+def parse_slots(text: str) -> list[int] | None:
+    """"12, 40" or "12 40" -> [12, 40]; empty -> None. ValueError for anything else."""
+    parts = text.replace(",", " ").split()
+    if not all(p.isdigit() for p in parts):
+        raise ValueError(f"slots are whole numbers like '12, 40', not {text!r}")
+    return [int(p) for p in parts] or None
+
+
+class CausalPanel:
+    def __init__(self, controller: Controller):
+        self.controller = controller
+        self.source_text = "38x42"
+        self.slots_text = ""
+
+    def draw(self, rect: Rect) -> None:
+        c = self.controller
+        if begin_panel("Why?", rect):
+            imgui.push_text_wrap_pos(0)
+            changed, on = imgui.checkbox("effects", c.causal_overlay)
+            if changed:
+                c.set_causal_overlay(on)
+            for ablation in ("zero", "mean", "source"):
+                imgui.same_line()
+                if imgui.radio_button(ablation, c.ablation == ablation):
+                    act(c, c.set_ablation, ablation)
+            self._effects(rect)
+            imgui.separator()
+            self._patching()
+            self._graph()
+            if c.message and c.message != c.answer_change():   # the answer is shown above
+                imgui.text_colored(c.message, *WARN)
+            imgui.pop_text_wrap_pos()
+        imgui.end()
+
+    def _effects(self, rect: Rect) -> None:
+        c = self.controller
+        if not c.causal_overlay:
+            imgui.text_colored("tick to see which memory slots the answer needs (the drop in "
+                               "log p of the answer with each slot ablated alone)", *DIM)
+            return
+        running = c.causal_progress()
+        if running is not None:
+            label, fraction = running
+            imgui.progress_bar(fraction, (-1, 0), label)
+        if c.causal_error():
+            imgui.text_colored(c.causal_error(), *BAD)
+        effects = c.slot_effects()
+        if effects is not None:
+            imgui.text_colored(f"slots the answer needs most, entering step {c.step}:", *DIM)
+            for slot in effects.ranked(TOP):
+                flips = bool(effects.changes_answer[slot])
+                imgui.text(f"slot {slot:3d} {fmt(float(effects.effect[slot]), '+8.3f')}")
+                imgui.same_line()
+                imgui.text_colored("flips answer" if flips else "answer holds",
+                                   *(BAD if flips else DIM))
+                imgui.same_line()
+                if imgui.small_button(f"{ACTION[effects.ablation]}##{slot}"):
+                    act(c, c.ablate_slots, [slot])
+        self._map(rect)
+
+    def _map(self, rect: Rect) -> None:
+        """The effect map as a heat map: a row per answer step, a column per slot."""
+        rows = self.controller.overlay("effects")
+        if rows is None:
+            return
+        values = rows.values
+        steps, m = values.shape
+        cell_w = max((rect.w - 24) / m, 1.0)
+        cell_h = 7.0
+        imgui.text_colored("each step's digit (rows) by slot (columns):", *DIM)
+        x0, y0 = imgui.get_cursor_screen_pos()
+        draw = imgui.get_window_draw_list()
+        shade = colormap.normalize(values, rows.value_range, "diverging")
+        for k in range(steps):
+            for s in range(m):
+                r, g, b, _ = _LUT[int(round(float(shade[k, s]) * 255))]
+                draw.add_rect_filled(x0 + s * cell_w, y0 + k * cell_h, x0 + (s + 1) * cell_w,
+                                     y0 + (k + 1) * cell_h, imgui.get_color_u32_rgba(r, g, b, 1.0))
+        imgui.dummy(cell_w * m, cell_h * steps)
+        if imgui.is_item_hovered():
+            mx, my = imgui.get_mouse_pos()
+            k, s = int((my - y0) // cell_h), int((mx - x0) // cell_w)
+            trace = self.controller.trace
+            if 0 <= k < steps and 0 <= s < m and trace is not None and k < trace.steps:
+                digit = tok.SYMBOLS[int(trace["prediction"][k])]
+                imgui.set_tooltip(f"step {k} (digit {digit}), slot {s}: {values[k, s]:+.3f}")
+        top = rows.value_range[1]
+        imgui.text_colored(f"blue {-top:+.2f} .. orange {top:+.2f}", *DIM)
+
+    def _patching(self) -> None:
+        c = self.controller
+        imgui.text_colored(f"patch memory entering step {c.step} from:", *DIM)
+        imgui.push_item_width(80)
+        _, self.source_text = imgui.input_text("##source", self.source_text, 32)
+        imgui.same_line()
+        _, self.slots_text = imgui.input_text_with_hint("##slots", "slots", self.slots_text, 64)
+        imgui.pop_item_width()
+        imgui.same_line()
+        if imgui.button("Patch slots"):
+            act(c, self.patch_slots)
+        imgui.same_line()
+        if imgui.button("all"):
+            act(c, c.patch, self.source_text, None)
+        if c.edited:
+            imgui.text("answer:")
+            imgui.same_line()
+            imgui.text_colored(c.answer_change(), *(GOOD if c.trace.correct else BAD))
+            differ = c.differing_slots("memory.after")
+            imgui.text_colored(f"memory after step {c.step} differs in {len(differ)} of "
+                               f"{c.trace['memory'].shape[1]} slots", *DIM)
+
+    def patch_slots(self) -> None:
+        """Patch the slots typed, else the selected memory slot; ValueError when neither."""
+        c = self.controller
+        slots = parse_slots(self.slots_text)
+        sel = c.selection
+        if slots is None and sel is not None and sel.name.startswith("memory"):
+            slots = [c.memory_index(sel.name, sel.index)[1]]
+        if slots is None:
+            raise ValueError("type slots (e.g. 12, 40) or select a memory slot to patch it")
+        c.patch(self.source_text, slots)
+
+    def _graph(self) -> None:
+        c = self.controller
+        changes = c.graph_change()
+        if changes is None:
+            return
+        moved = sorted((v, n) for n, v in changes.items() if v > 0)[::-1]
+        imgui.text_colored(f"fx graph of step {c.graph_change_step}: {len(moved)} of "
+                           f"{len(changes)} nodes changed; most:", *DIM)
+        for v, n in moved[:3]:
+            imgui.bullet_text(f"{n}  {fmt(v, '.3f')}")

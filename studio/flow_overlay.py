@@ -1,0 +1,91 @@
+"""What the causal tools paint onto the flow view: slot effects over the memory entering the
+current step (the controller's overlay, diverging around 0), and the fx graph's nodes coloured by
+their relative change after the last intervention (unchanged nodes at the dark end), each with a
+legend drawn beside it by the GL text renderer."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from viz.text import Label, text_layout
+
+MEMORY = "memory.before"
+MEMORY_LEGEND = "overlay.memory"
+GRAPH_LEGEND = "overlay.graph"
+LEGEND_HEIGHT = 4.0
+LEGEND_COLOUR = (1.0, 0.72, 0.35)
+FLOOR_DECADE = -4          # graph changes below 1e-4 share the dimmest lit shade
+LIT = 0.5                  # how far above "unchanged" the dimmest changed node sits
+
+
+def paint(scene, controller) -> None:
+    """Apply both overlays to `scene` as the controller has them now (or take them off)."""
+    _paint_memory(scene, controller)
+    _paint_graph(scene, controller)
+
+
+def _legend(scene, name: str, lines: list[str], origin, anchor) -> None:
+    labels = [Label(text, (anchor[0], anchor[1] - 1.4 * LEGEND_HEIGHT * i, 0.0), LEGEND_HEIGHT,
+                    LEGEND_COLOUR) for i, text in enumerate(lines)]
+    layout = text_layout(name, labels)
+    layout.tags["origin"] = np.asarray(origin, np.float32)
+    scene.set_layout(layout)
+
+
+def _drop(scene, name: str) -> None:
+    if name in scene:
+        scene.remove(name)
+
+
+def _paint_memory(scene, controller) -> None:
+    overlay = controller.overlay(MEMORY) if MEMORY in scene else None
+    if overlay is None:
+        _drop(scene, MEMORY_LEGEND)
+        if MEMORY in scene and scene[MEMORY].range_override is not None:
+            scene.set_range(MEMORY, None)
+        return
+    group = scene[MEMORY]
+    scene.update_values(MEMORY, overlay.values[tuple(group.layout.indices.T)])
+    scene.set_range(MEMORY, overlay.value_range)
+    lo, hi = overlay.value_range
+    _legend(scene, MEMORY_LEGEND, [overlay.legend,
+                                   f"colour scale: {lo:+.3f} (blue) .. 0 (grey) .. {hi:+.3f} (orange)"],
+            group.layout.tags["origin"], (-0.5, 40.0))   # above the step's header line
+
+
+def node_changes(layout, changes: dict[str, float]) -> np.ndarray:
+    """(nodes,) the relative change of each drawn graph node: the largest of its members (a
+    collapsed layer stands for all of its nodes)."""
+    members = layout.tags.get("members") or [[n] for n in layout.tags["names"]]
+    return np.array([max((changes.get(n, 0.0) for n in group), default=0.0) for group in members],
+                    np.float32)
+
+
+def change_shade(changes: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
+    """Relative changes to colour-scale values: log10, so that 1e-4 and 2 both read, with exactly
+    unchanged nodes (0) alone at the dark end; returns the values and their range."""
+    finite = changes[np.isfinite(changes)]
+    top = max(float(finite.max()) if finite.size else 0.0, 10.0 ** FLOOR_DECADE)
+    changes = np.where(np.isfinite(changes), changes, top)
+    lifted = np.log10(np.maximum(changes, 10.0 ** FLOOR_DECADE)) - FLOOR_DECADE + LIT
+    return np.where(changes > 0, lifted, 0.0).astype(np.float32), (0.0, float(np.log10(top)) - FLOOR_DECADE + LIT)
+
+
+def _paint_graph(scene, controller) -> None:
+    changes = controller.graph_change() if "graph" in scene else None
+    if not changes:
+        _drop(scene, GRAPH_LEGEND)
+        return
+    group = scene["graph"]
+    raw = node_changes(group.layout, changes)
+    values, value_range = change_shade(raw)
+    scene.set_layout(replace(group.layout, values=values, colormap="sequential", value_range=value_range))
+    changed = int((raw > 0).sum())
+    left, top_row = float(group.layout.positions[:, 0].min()), float(group.layout.positions[:, 1].max())
+    _legend(scene, GRAPH_LEGEND,
+            [f"graph: how far each node moved after the edit at step {controller.graph_change_step}",
+             f"colour: log10 ||after - before|| / ||before||, from 1e{FLOOR_DECADE} (dim) to "
+             f"{float(np.nanmax(np.where(np.isfinite(raw), raw, np.nan))):.3g} (bright);",
+             f"{len(raw) - changed} nodes exactly unchanged (darkest), {changed} changed"],
+            group.layout.tags["origin"], (left, top_row + 16.0))

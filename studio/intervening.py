@@ -1,0 +1,186 @@
+"""The Controller's methods that change the trace on view and ask why it answered as it did.
+
+`Intervening` is mixed into studio.controller.Controller and works on its parts: the edit stack
+(`_edits`), the causal state (`_causal`), the timeline, the shown tensors. Every change goes
+through `intervene`: the stack re-runs the trace, following live stops (a new snapshot would
+throw the edits away), and the view is told. Refused input is a ValueError with a sentence for
+the person; the panels show it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from studio.causal_state import EffectMap, Overlay, overlay
+from studio.input_parse import parse_problem
+from studio.interventions import (Intervention, Target, ablate, editable, scale_slot, set_value,
+                                  target_of)
+from ttm import Trace, causal
+
+
+class Intervening:
+    # -- editing the selection ---------------------------------------------------------------
+    def edit_refusal(self) -> str | None:
+        """Why the selection cannot be edited now, or None when it can."""
+        try:
+            self._target()
+        except ValueError as err:
+            return str(err)
+        return None
+
+    def edit_target(self) -> Target | None:
+        """What the selection would edit (kind "cell", "slot" or "weight"), or None."""
+        try:
+            return self._target()
+        except ValueError:
+            return None
+
+    def edit_selected(self, value: float, merge: bool = False) -> Trace:
+        """Set the selected memory cell, every feature of the selected slot, or the selected
+        weight (its row renormalized when `renormalize` is on), then re-run from its step.
+        `merge` folds the edits of one drag into one undo entry."""
+        return self.intervene(set_value(self.trace, self._target(), value, self._renormalize), merge)
+
+    def scale_selected(self, factor: float) -> Trace:
+        """Multiply the selected memory slot (or cell) by `factor`."""
+        return self.intervene(scale_slot(self._target(), factor))
+
+    def zero_selected(self) -> Trace:
+        """Zero the selected memory slot or cell; a selected weight is set to 0 (renormalized)."""
+        target = self._target()
+        return self.edit_selected(0.0) if target.kind == "weight" else self.scale_selected(0.0)
+
+    def set_renormalize(self, on: bool) -> None:
+        self._renormalize = bool(on)
+
+    def _target(self) -> Target:
+        return target_of(self.selection, editable(self.trace, self.keep_models), self.step,
+                         self.keep_models)
+
+    # -- ablating and patching slots entering the step on view -------------------------------
+    def ablate_slots(self, slots=None, ablation: str | None = None) -> Trace:
+        """Replace memory slots entering the step on view (None: all) as the causal overlay
+        ablates them (`ablation`, default the overlay's): zeroed, set to their mean over random
+        problems, or taken from the source problem."""
+        trace = editable(self.trace, self.keep_models)
+        ablation = ablation or self.ablation
+        source = self._causal.source_for(trace.model) if ablation == "source" else None
+        known = self._causal.known_mean(trace, self.step) if ablation == "mean" else None
+        return self.intervene(ablate(trace, self.step, slots, ablation, source, known))
+
+    def patch(self, source: str, slots=None) -> Trace:
+        """Take memory slots entering the step on view (None: all) from a second problem typed
+        as `source` ("38x42"), traced by the same model."""
+        self.set_source(source)
+        return self.ablate_slots(slots, "source")
+
+    def set_source(self, text: str) -> None:
+        """The second problem of patches and of the "source" ablation; ValueError (an
+        InputError) when the model cannot take it."""
+        model = editable(self.trace, self.keep_models).model
+        a, b = parse_problem(text, model.config.max_digits)
+        self._causal.source = Trace.record(model, a, b)
+        self._version += 1
+
+    @property
+    def source(self) -> Trace | None:
+        return self._causal.source
+
+    # -- the stack -----------------------------------------------------------------------------
+    def intervene(self, edit: Intervention, merge: bool = False) -> Trace:
+        """Re-run the trace on view with `edit` on top of the edits before it. ValueError when
+        it is refused; the trace on view stays as it was."""
+        try:
+            self._edits.push(edit, merge)
+        except IndexError as err:
+            raise ValueError(str(err)) from None
+        self._stop_live("edits")
+        lost = self._edits.unreached()
+        self._message = self.answer_change() + (
+            f"; {len(lost)} edit(s) at steps the answer no longer reaches hold nowhere" if lost else "")
+        self._edits_changed()
+        return self.trace
+
+    def undo(self) -> None:
+        if self._edits.undo():
+            self._edits_changed()
+
+    def reset_edits(self) -> None:
+        if self._edits.revert_all():
+            self._edits_changed()
+
+    def _edits_changed(self) -> None:
+        self._timeline.fit(self.trace.steps)
+        self._view_changed()
+
+    def answer_change(self) -> str:
+        return self._edits.answer_change()
+
+    def changed_steps(self) -> list[int]:
+        return self._edits.changed_steps()
+
+    def differing_slots(self, name: str = "memory.after") -> list[int]:
+        """Memory slots of the shown memory `name` that differ from the recorded trace."""
+        mask = self.changed_mask(name)
+        if mask is None or mask.ndim != 2:
+            return []
+        return np.flatnonzero(mask.any(axis=1)).tolist()
+
+    def graph_change(self) -> dict[str, float] | None:
+        """{fx node name: ||after - before|| / ||before||} at the last edit's step (see
+        graph_change_step), or None without edits."""
+        return self._edits.graph_change()
+
+    @property
+    def graph_change_step(self) -> int | None:
+        entered = self._edits.last_entered()
+        return None if entered is None else entered[0]
+
+    # -- asking why: slot effects, computed off the UI thread --------------------------------
+    def set_causal_overlay(self, on: bool) -> None:
+        """Compute the slot effects of the step on view (and the map of every step) and paint
+        them over memory; `poll()` starts the work and takes in its results."""
+        self._causal.overlay = bool(on)
+        self._version += 1
+
+    def set_ablation(self, ablation: str) -> None:
+        if ablation not in causal.ABLATIONS:
+            raise ValueError(f"ablation must be one of {causal.ABLATIONS}, got {ablation!r}")
+        if ablation == "source" and self.source is None:
+            raise ValueError("type a second problem (the source) first")
+        self._causal.ablation = ablation
+        self._version += 1
+
+    def slot_effects(self) -> causal.SlotAblation | None:
+        """The slot effects of the step on view (effect, per_step, changes_answer, ranked), once
+        computed for the trace on view; None before, or with the overlay off."""
+        return self._causal.effects(self.trace, self.step)
+
+    def effect_map(self) -> EffectMap | None:
+        return self._causal.effect_map(self.trace)
+
+    def causal_progress(self) -> tuple[str, float] | None:
+        """(what is being computed, fraction done), or None when nothing is."""
+        return self._causal.progress()
+
+    def causal_error(self) -> str:
+        return self._causal.error(self.trace, self.step)
+
+    def wait_causal(self, timeout: float = 60.0) -> bool:
+        """Block until the causal work asked for is done, then take it in (tests, headless)."""
+        self.poll()
+        done = self._causal.wait(timeout)
+        self.poll()
+        return done
+
+    def overlay(self, name: str) -> Overlay | None:
+        """What the view paints over the shown tensor `name` while the causal overlay is on
+        ("memory.before", "memory", "effects"), or None (see causal_state.overlay)."""
+        if name == "effects":
+            rows = self.effect_map()
+            shape = None if rows is None else rows.digit.shape
+        else:
+            shown = None if self.trace is None else self._shown.shown(self.trace, name, self.step)
+            shape = None if shown is None else tuple(shown.shape)
+        if shape is None or not self.causal_overlay:
+            return None
+        return overlay(name, shape, self.slot_effects(), self.effect_map(), self.step)

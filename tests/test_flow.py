@@ -1,0 +1,204 @@
+"""The flow layout of a step (viz.flow), its view model (studio.flow_view), and getting around
+(viz.flight, studio.navigation): layout checks without GL, pixel checks on offscreen renders."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from viz import flow
+from viz.camera import Camera
+from viz.colormap import lut
+from viz.flight import Flight, Pose, blend, fly_speed
+from viz.flow_scene import FlowScene
+from viz.ribbons import curve
+
+SHAPE = flow.FlowShape(m=6, n=3, r=3, d=5, layers=2, heads=2, symbols=tuple("0123456789×ES"),
+                       write_sources={"memory": 6, "processed": 3, "input": 3})
+STRONGEST = (1, 4)        # read token 1 takes most from source 4 (memory slot 4)
+
+
+def step_data(seed: int = 0) -> flow.StepArrays:
+    rng = np.random.default_rng(seed)
+    s = SHAPE
+    read = rng.dirichlet(np.ones(s.m + s.n), size=s.r) * 0.5
+    read[STRONGEST] = 0.9
+    p = rng.dirichlet(np.ones(13))
+    return flow.StepArrays(
+        memory_in=rng.normal(size=(s.m, s.d)), memory_out=rng.normal(size=(s.m, s.d)),
+        input_labels=["4", "PAD", "PAD"], input_pad=np.array([False, True, True]),
+        input_features=rng.normal(size=(s.n, s.d)), read_weights=read,
+        read_tokens=rng.normal(size=(s.r, s.d)), attention=rng.dirichlet(np.ones(s.r), size=(2, 2, s.r)),
+        processed=rng.normal(size=(s.r, s.d)), probs=p, chosen=int(np.argmax(p)),
+        write_weights=rng.dirichlet(np.ones(12), size=s.m), change=rng.random(s.m))
+
+
+def flow_scene(data=None, style=None, origin=(0.0, 0.0, 0.0)) -> FlowScene:
+    scene = FlowScene()
+    style = style or flow.FlowStyle({"read.weights": (0.0, 0.9), "write.weights": (0.0, 0.5)})
+    for layout in flow.flow_step(SHAPE, data or step_data(), 1, "", origin, style):
+        scene.set_layout(layout)
+    return scene
+
+
+def test_a_step_has_every_stage_named_by_what_it_shows():
+    names = set(flow_scene().names)
+    assert {"memory.before", "input", "read.weights", "read.tokens", "attention", "processed", "output",
+            "write.sources", "write.weights", "memory.after", "memory.change", "text"} == names
+
+
+def test_ribbons_keep_the_strongest_links_per_target():
+    scene, data = flow_scene(), step_data()
+    read = scene["read.weights"].layout
+    assert read.count == SHAPE.r * flow.READ_LINKS
+    for j in range(SHAPE.r):
+        mine = read.values[read.indices[:, 0] == j]
+        top = np.sort(data.read_weights[j])[::-1][:flow.READ_LINKS]
+        np.testing.assert_allclose(np.sort(mine)[::-1], top, rtol=1e-6)
+    assert (np.diff(read.values) >= 0).all()            # weakest first: the strongest drawn on top
+    widest = int(np.argmax(read.tags["widths"]))
+    assert tuple(read.indices[widest]) == STRONGEST
+    write = scene["write.weights"].layout
+    assert write.count == SHAPE.m * flow.WRITE_LINKS
+    # every link joins the right edge of its source row to the left edge of its target row
+    rows = scene["read.tokens"].layout.positions[:, 1].reshape(SHAPE.r, SHAPE.d)[:, 0]
+    np.testing.assert_allclose(read.tags["ends"][:, 1], rows[read.indices[:, 0]])
+
+
+def test_a_signed_step_leaves_out_links_that_carry_nothing():
+    data = step_data()
+    zero = flow.StepArrays(**{**data.__dict__, "read_weights": np.zeros_like(data.read_weights),
+                              "write_weights": np.zeros_like(data.write_weights)})
+    scene = flow_scene(zero, flow.FlowStyle(signed=True))
+    assert scene["read.weights"].layout.count == 0 and scene["write.weights"].layout.count == 0
+    assert {g.layout.colormap for g in scene if not g.layout.tags.get("mark")} == {"diverging"}
+
+
+def test_groups_stand_at_their_origin():
+    a, b = flow_scene(), flow_scene(origin=(0.0, 0.0, -100.0))
+    for name in a.names:
+        np.testing.assert_allclose(b[name].placement.bbox_min - a[name].placement.bbox_min, [0, 0, -100])
+    lo, hi = a.bbox()
+    assert lo[0] < 0 < hi[0] and lo[1] < 0 < hi[1]      # text and ribbons are inside the box too
+
+
+def pixel(scene: FlowScene, world, size) -> tuple[float, float]:
+    w, h = size
+    clip = scene.camera.projection_matrix(w / h) @ scene.camera.view_matrix() @ np.append(world, 1.0)
+    ndc = clip[:3] / clip[3]
+    return (ndc[0] + 1) / 2 * w, (1 - ndc[1]) / 2 * h
+
+
+def test_the_brightest_read_link_joins_the_largest_weights_source_and_token(gl):
+    from viz.offscreen import render_offscreen
+    scene = flow_scene()
+    for name in scene.names:
+        scene.set_visible(name, name == "read.weights")
+    lo, hi = scene.bbox()
+    centre = (lo + hi) / 2
+    size = (80, 60)
+    scene.camera = Camera(position=[centre[0], centre[1], 50.0], near=0.1, far=1000.0)
+    img = render_offscreen(scene, size)[..., :3].astype(int)
+    brightness = img.sum(axis=2)
+    y, x = np.unravel_index(np.argmax(brightness), brightness.shape)
+    read = scene["read.weights"].layout
+    k = int(np.flatnonzero((read.indices == STRONGEST).all(axis=1))[0])
+    path = np.array([pixel(scene, p, size) for p in curve(read.tags["starts"][k], read.tags["ends"][k],
+                                                          np.linspace(0, 1, 200))])
+    assert np.min(np.hypot(path[:, 0] - x, path[:, 1] - y)) < 2.0   # on the strongest link
+    mx, my = (int(round(v)) for v in pixel(scene, curve(read.tags["starts"][k], read.tags["ends"][k], 0.5), size))
+    np.testing.assert_allclose(img[my, mx], np.round(lut("sequential")[255, :3] * 255), atol=3)
+    other = [i for i in range(read.count) if i != k and read.indices[i][0] != STRONGEST[0]][0]
+    ox, oy = (int(round(v)) for v in pixel(scene, curve(read.tags["starts"][other], read.tags["ends"][other], 0.5), size))
+    assert brightness[oy, ox] < brightness[my, mx]
+
+
+# -- the view model over a trace ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def trace():
+    from ttm_fixtures import long_trace, tiny_model
+    return long_trace(tiny_model(), min_steps=3)
+
+
+def synced(trace, step=1):
+    from studio.controller import Controller
+    from studio.flow_view import FlowSync
+    c = Controller(trace)
+    c.set_step(step)
+    sync = FlowSync(FlowScene(), c)
+    sync.update()
+    return c, sync
+
+
+def test_steps_stack_along_depth_and_the_current_one_keeps_the_tensor_names(trace):
+    from studio.flow_view import STEP_DEPTH, parse_name
+    c, sync = synced(trace, step=1)
+    scene = sync.scene
+    assert scene["memory.before"].placement.origin[2] == -STEP_DEPTH
+    assert scene["step0/memory.before"].placement.origin[2] == 0.0
+    assert parse_name("compare/step2/read.weights").step == 2
+    np.testing.assert_allclose(scene["memory.before"].layout.values,
+                               trace["memory"][1].float().numpy().reshape(-1))
+    # other steps dim: a wider colour range than the current step's
+    lo, hi = scene["memory.before"].value_range
+    assert scene["step0/memory.before"].value_range[1] > hi
+    c.set_step(2)
+    sync.update()
+    assert scene["memory.before"].placement.origin[2] == -2 * STEP_DEPTH
+    assert "step1/memory.before" in scene and "step2/memory.before" not in scene
+
+
+def test_the_camera_and_the_timeline_follow_each_other(trace):
+    from studio.flow_view import STEP_DEPTH
+    c, sync = synced(trace, step=1)
+    cam = Camera(position=[0.0, 0.0, -STEP_DEPTH * 2 + 300.0], distance=300.0)
+    assert sync.step_at(cam) == 2
+    sync.show_steps_near(cam)                          # near step 2: step 0 far behind is hidden
+    assert not sync.scene["step0/memory.before"].visible
+    far = Camera(position=[0.0, 0.0, 5000.0], distance=300.0)
+    sync.show_steps_near(far)                          # from afar every step shows
+    assert sync.scene["step0/memory.before"].visible
+    aside = Camera(position=[0.0, 0.0, 0.0], yaw=90.0)
+    assert sync.step_at(aside) is None
+
+
+def test_flights_arrive_and_fly_speed_follows_the_distance():
+    cam = Camera(position=[0.0, 0.0, 10.0])
+    target = Pose(np.array([5.0, 1.0, 3.0]), 350.0, -10.0, 4.0)
+    flight = Flight(cam, target, seconds=0.3)
+    flight.advance(cam, 0.1)
+    assert 0 < cam.position[0] < 5.0 and not flight.done
+    flight.advance(cam, 0.5)
+    assert flight.done and np.allclose(cam.position, target.position) and cam.yaw == pytest.approx(350.0)
+    assert blend(Pose(np.zeros(3), 10.0, 0, 1), Pose(np.zeros(3), 350.0, 0, 1), 0.5).yaw == pytest.approx(0.0)
+    box = (np.array([-1.0, -1.0, -1.0]), np.array([1.0, 1.0, 1.0]))
+    near, far = Camera(position=[0.0, 0.0, 3.0]), Camera(position=[0.0, 0.0, 30.0])
+    assert fly_speed(near, [box]) < fly_speed(far, [box])
+    assert fly_speed(Camera(position=[0.0, 0.0, 0.5]), [box]) > 0      # inside: still moves
+    assert fly_speed(Camera(position=[0.0, 0.0, 1e6]), [box]) <= np.linalg.norm(box[1] - box[0]) + 1e-9
+
+
+def test_a_read_link_can_be_picked_and_names_its_weight(gl):
+    from viz.offscreen import pick_offscreen
+    scene = flow_scene()
+    for name in scene.names:
+        scene.set_visible(name, name in ("read.weights", "memory.before"))
+    lo, hi = scene.bbox()
+    centre = (lo + hi) / 2
+    scene.camera = Camera(position=[centre[0], centre[1], 50.0], near=0.1, far=1000.0)
+    read = scene["read.weights"].layout
+    k = int(np.flatnonzero((read.indices == STRONGEST).all(axis=1))[0])
+
+    def path(i):
+        return np.array([pixel(scene, p, (80, 60)) for p in
+                         curve(read.tags["starts"][i], read.tags["ends"][i], np.linspace(0.05, 0.95, 60))])
+
+    others = np.concatenate([path(i) for i in range(read.count) if i != k])
+    mine = path(k)
+    clear = [np.min(np.hypot(*(others - p).T)) for p in mine]     # the point farthest from other links
+    x, y = mine[int(np.argmax(clear))]
+    pick = pick_offscreen(scene, (80, 60), x, y)
+    assert pick is not None and pick.name == "read.weights"
+    assert pick.index_in_tensor == STRONGEST and pick.value == pytest.approx(0.9)
+    voxel = scene["memory.before"].layout.positions[0]
+    mx, my = pixel(scene, voxel, (80, 60))
+    assert pick_offscreen(scene, (80, 60), mx, my).name == "memory.before"    # voxels still pick
