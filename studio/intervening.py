@@ -140,6 +140,8 @@ class Intervening:
         """Compute the slot effects of the step on view (and the map of every step) and paint
         them over memory; `poll()` starts the work and takes in its results."""
         self._causal.overlay = bool(on)
+        if on:   # the effects are of the trace on view: a new snapshot would throw them away
+            self._stop_live("the slot effects")
         self._version += 1
 
     def set_ablation(self, ablation: str) -> None:

@@ -428,6 +428,10 @@ def test_selecting_or_editing_stops_following_live_so_nothing_is_lost(trace):
     c.reset_edits()
     c.select(None)                                   # clearing the selection keeps following
     assert c.follow_live
+    c.set_causal_overlay(True)                       # effects are of the trace on view ...
+    assert not c.follow_live and "slot effects" in c.live_note
+    c.add_snapshot(_snap(trace, 4))
+    assert c.trace is newer                          # ... which a snapshot no longer replaces
 
 
 def test_the_causal_overlay_ranks_slots_and_zeroing_the_top_one_is_an_intervention(trace):
