@@ -28,11 +28,8 @@ def flow_shape(trace) -> flow.FlowShape:
 
 
 def _tensor(trace, name: str) -> torch.Tensor:
-    """trace[name] (read.tokens, processed: [T, r, d]), or zeros of that shape (a compacted snapshot)."""
-    if name in trace:
-        return trace[name].detach().float()
-    cfg, steps = trace.config, trace.steps
-    return torch.zeros(steps, cfg.read_tokens, cfg.dim)
+    """trace[name] as float32 (compacted history entries keep theirs in float16)."""
+    return trace[name].detach().float()
 
 
 def step_arrays(trace, t: int) -> flow.StepArrays:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from ttm import Trace
 
 # What an old history entry keeps (in float16) once its model copy is dropped: what the view draws.
-HISTORY_TENSORS = ("memory", "read.weights", "write.weights", "attention", "logits", "prediction",
-                   "inputs", "embedding")
+HISTORY_TENSORS = ("memory", "read.weights", "read.tokens", "write.weights", "attention", "processed",
+                   "logits", "prediction", "inputs", "embedding")
 
 
 @dataclass

@@ -100,3 +100,12 @@ def test_a_whole_slot_selection_lights_its_row_of_memory(trace):
     rows = sync.scene["memory.before"].highlight.reshape(trace["memory"].shape[1], -1)
     assert rows.all(1).tolist() == [i == 2 for i in range(len(rows))]
     assert not rows[np.arange(len(rows)) != 2].any()
+
+
+def test_a_compacted_history_entry_still_draws_its_read_and_processed_tokens(trace):
+    from studio.flow_data import step_arrays
+    from studio.snapshot_history import compact
+    old = step_arrays(compact(trace), 1)
+    np.testing.assert_allclose(old.read_tokens, trace["read.tokens"][1].numpy(), rtol=2e-3, atol=2e-3)
+    np.testing.assert_allclose(old.processed, trace["processed"][1].numpy(), rtol=2e-3, atol=2e-3)
+    assert np.abs(old.read_tokens).max() > 0
