@@ -93,25 +93,6 @@ def cached_mean_memory(model, cell: tuple[int, int], t: int) -> torch.Tensor | N
     return _mean_cache.get(model, {}).get((cell, t))
 
 
-def _teacher_forced_logprobs(model, memory: torch.Tensor, trace, start: int,
-                             first_step_tokens: torch.Tensor,
-                             on_step=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Run rows of `memory` (B, m, d) from step `start` to the trace's end, fed the traced answer.
-
-    Returns per-step log p(traced token) (B, T - start) and whether argmax equals it (B, T - start)."""
-    answer = trace["prediction"].to(model.device)
-    step_tokens = first_step_tokens.expand(memory.shape[0], -1)
-    logps, agree = [], []
-    for k in range(start, trace.steps):
-        memory, logits = model.step(memory, *model.embed(step_tokens, k))
-        logp = torch.log_softmax(logits.float(), dim=-1)
-        logps.append(logp[:, answer[k]])
-        agree.append(logits.argmax(-1) == answer[k])
-        step_tokens = model.next_input(answer[k].expand(memory.shape[0]))
-        _report(on_step, k + 1 - start, trace.steps - start)
-    return torch.stack(logps, 1).cpu(), torch.stack(agree, 1).cpu()
-
-
 def _report(on_step, done: int, total: int) -> None:
     """`on_step(done, total)` after each step of a rollout: progress for a caller on another
     thread, which stops the work by raising from it."""
@@ -119,25 +100,49 @@ def _report(on_step, done: int, total: int) -> None:
         on_step(done, total)
 
 
+def _ablate(trace, starts: list[int], ablation: str, source, on_step) -> list[SlotAblation]:
+    """The ablations entering each step of `starts`, as one batch that grows: at step k, if k is
+    a start, m + 1 rows join it (row 0 unablated, row i + 1 with slot i ablated), all fed the
+    traced answer (teacher forcing) to the end of the trace."""
+    model = trace.model
+    m, T = trace["memory"].shape[1], trace.steps
+    answer = trace["prediction"].to(model.device)
+    memory = torch.empty(0, m, trace["memory"].shape[2], device=model.device)
+    step_tokens = torch.empty(0, trace["inputs"].shape[1], dtype=torch.long, device=model.device)
+    logps, agrees = [], []
+    slots = torch.arange(m)
+    first = min(starts)
+    with evaluating(model):
+        for k in range(first, T):
+            if k in starts:
+                fresh = trace["memory"][k].unsqueeze(0).repeat(m + 1, 1, 1)
+                fresh[slots + 1, slots] = replacement_memory(trace, k, ablation, source)[slots]
+                memory = torch.cat([memory, fresh.to(model.device, torch.float32)])
+                step_tokens = torch.cat([step_tokens, trace["inputs"][k : k + 1].to(model.device)
+                                         .expand(m + 1, -1)])
+            memory, logits = model.step(memory, *model.embed(step_tokens, k))
+            logps.append(torch.log_softmax(logits.float(), -1)[:, answer[k]].cpu())
+            agrees.append((logits.argmax(-1) == answer[k]).cpu())
+            step_tokens = model.next_input(answer[k].expand(memory.shape[0]))
+            _report(on_step, k + 1 - first, T - first)
+    out = []
+    for j, start in enumerate(sorted(starts)):
+        rows = slice(j * (m + 1), (j + 1) * (m + 1))
+        logp = torch.stack([logps[k - first][rows] for k in range(start, T)], 1)
+        agree = torch.stack([agrees[k - first][rows] for k in range(start, T)], 1)
+        per_step = logp[:1] - logp[1:]                               # [m, T - start]
+        out.append(SlotAblation(step=start, ablation=ablation, effect=per_step.sum(1),
+                                per_step=per_step, changes_answer=~agree[1:].all(1),
+                                baseline=float(logp[0].sum())))
+    return out
+
+
 @torch.no_grad()
 def ablate_slots(trace, t: int, ablation: str = "zero", source=None, on_step=None) -> SlotAblation:
     """Every memory slot ablated alone entering step t, in one batch of m + 1 rollouts
     (`on_step(done, total)` is called after each step of it, see `_report`)."""
     trace.check_step(t)
-    model = trace.model
-    memory = trace["memory"][t]
-    m = memory.shape[0]
-    replacement = replacement_memory(trace, t, ablation, source)
-    rows = memory.unsqueeze(0).repeat(m + 1, 1, 1)             # row 0 unablated, row i+1: slot i
-    slots = torch.arange(m)
-    rows[slots + 1, slots] = replacement[slots]
-    with evaluating(model):
-        logp, agree = _teacher_forced_logprobs(
-            model, rows.to(model.device, torch.float32), trace, t,
-            trace["inputs"][t : t + 1].to(model.device), on_step)
-    per_step = logp[:1] - logp[1:]                               # [m, T - t]
-    return SlotAblation(step=t, ablation=ablation, effect=per_step.sum(1), per_step=per_step,
-                        changes_answer=~agree[1:].all(1), baseline=float(logp[0].sum()))
+    return _ablate(trace, [t], ablation, source, on_step)[0]
 
 
 def slot_effects(trace, t: int, ablation: str = "zero", source=None) -> torch.Tensor:
@@ -152,35 +157,7 @@ def effect_map(trace, ablation: str = "zero", source=None, on_step=None) -> list
     join the batch when step k is reached, so the whole answer costs one pass over the steps
     (`on_step(done, total)` is called after each of them, see `_report`)."""
     trace.check_step(0)
-    model = trace.model
-    m, T = trace["memory"].shape[1], trace.steps
-    answer = trace["prediction"].to(model.device)
-    memory = torch.empty(0, m, trace["memory"].shape[2], device=model.device)
-    step_tokens = torch.empty(0, trace["inputs"].shape[1], dtype=torch.long, device=model.device)
-    logps, agrees = [], []
-    slots = torch.arange(m)
-    with evaluating(model):
-        for k in range(T):
-            fresh = trace["memory"][k].unsqueeze(0).repeat(m + 1, 1, 1)
-            fresh[slots + 1, slots] = replacement_memory(trace, k, ablation, source)[slots]
-            memory = torch.cat([memory, fresh.to(model.device, torch.float32)])
-            step_tokens = torch.cat([step_tokens, trace["inputs"][k : k + 1].to(model.device)
-                                     .expand(m + 1, -1)])
-            memory, logits = model.step(memory, *model.embed(step_tokens, k))
-            logps.append(torch.log_softmax(logits.float(), -1)[:, answer[k]].cpu())
-            agrees.append((logits.argmax(-1) == answer[k]).cpu())
-            step_tokens = model.next_input(answer[k].expand(memory.shape[0]))
-            _report(on_step, k + 1, T)
-    out = []
-    for start in range(T):
-        rows = slice(start * (m + 1), (start + 1) * (m + 1))
-        logp = torch.stack([logps[k][rows] for k in range(start, T)], 1)
-        agree = torch.stack([agrees[k][rows] for k in range(start, T)], 1)
-        per_step = logp[:1] - logp[1:]
-        out.append(SlotAblation(step=start, ablation=ablation, effect=per_step.sum(1),
-                                per_step=per_step, changes_answer=~agree[1:].all(1),
-                                baseline=float(logp[0].sum())))
-    return out
+    return _ablate(trace, list(range(trace.steps)), ablation, source, on_step)
 
 
 # -- the fx graph under an intervention -----------------------------------------------------------
