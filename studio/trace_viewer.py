@@ -82,12 +82,9 @@ class TraceViewer(Viewer):
         self._training_state = training
         return changed
 
-    def frame_all(self) -> None:
-        """Frame what the view is about: the current step of a flow, else everything."""
-        box = self.sync.focus_box()
-        if box is not None:
-            self.frame_box(*box)
-        self._untouched = True
+    def focus_box(self):
+        """What the view is about: the current step of a flow, else everything."""
+        return self.sync.focus_box()
 
     def _moved_out(self) -> bool:
         """True when a layout change left the camera looking at nothing (e.g. groups re-packed)."""

@@ -128,8 +128,12 @@ class Viewer(pyglet.window.Window):
         """Called once as the window closes (Esc, the close box, close()), GL still alive."""
 
     # -- camera ------------------------------------------------------------------------------
+    def focus_box(self):
+        """(lo, hi) of what F (with nothing selected) and the first framing show: everything."""
+        return self.scene.bbox()
+
     def frame_all(self) -> None:
-        box = self.scene.bbox()
+        box = self.focus_box()
         if box is not None:
             self.frame_box(*box)
         self._untouched = True
