@@ -6,7 +6,7 @@
 // PICKING: writes (group + 1, link + 1) into an RG32UI target instead of a colour.
 #include "common.glsl"
 
-const int SEGMENTS = 24;
+uniform int u_segments;                    // along the curve: fewer below full detail (viz.lod)
 uniform bool u_signed;                     // a diverging scale: zero sits at 0.5
 #if defined VERTEX_SHADER
 layout(location = 0) in vec3 in_start;     // local
@@ -22,7 +22,7 @@ vec3 bezier(float t, vec3 p0, vec3 p1, vec3 p2, vec3 p3) {
 }
 
 void main() {
-    float t = float(gl_VertexID >> 1) / float(SEGMENTS);
+    float t = float(gl_VertexID >> 1) / float(u_segments);
     float side = float(gl_VertexID & 1) - 0.5;
     vec3 dx = vec3(0.5 * (in_end.x - in_start.x), 0.0, 0.0);
     vec3 p1 = in_start + dx, p2 = in_end - dx;

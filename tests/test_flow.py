@@ -202,3 +202,30 @@ def test_a_read_link_can_be_picked_and_names_its_weight(gl):
     voxel = scene["memory.before"].layout.positions[0]
     mx, my = pixel(scene, voxel, (80, 60))
     assert pick_offscreen(scene, (80, 60), mx, my).name == "memory.before"    # voxels still pick
+
+
+def test_below_full_detail_links_have_fewer_segments_and_still_follow_their_curve(gl):
+    """A moving frame draws each S-curve with fewer segments (viz.lod.Detail.segments): the
+    strongest link still lies along its curve, and full detail is what it always was."""
+    from viz.lod import FULL_DETAIL, MIN_SEGMENTS, Detail
+    from viz.draw.ribbons import SEGMENTS
+    from viz.offscreen import render_offscreen
+    assert FULL_DETAIL.segments(SEGMENTS) == SEGMENTS
+    assert MIN_SEGMENTS <= Detail(1.0, 0.3).segments(SEGMENTS) < Detail(1.0, 0.8).segments(SEGMENTS) < SEGMENTS
+    assert Detail(1.0, 0.01).segments(SEGMENTS) == MIN_SEGMENTS
+    scene = flow_scene()
+    for name in scene.names:
+        scene.set_visible(name, name == "read.weights")
+    lo, hi = scene.bbox()
+    centre, size = (lo + hi) / 2, (160, 120)
+    scene.camera = Camera(position=[centre[0], centre[1], 50.0], near=0.1, far=1000.0)
+    read = scene["read.weights"].layout
+    k = int(np.flatnonzero((read.indices == STRONGEST).all(axis=1))[0])
+    path = np.array([pixel(scene, p, size) for p in curve(read.tags["starts"][k], read.tags["ends"][k],
+                                                          np.linspace(0.1, 0.9, 9))])
+    full, coarse = (render_offscreen(scene, size, detail=d)[..., :3].astype(int).sum(axis=2)
+                    for d in (FULL_DETAIL, Detail(1.0, 0.1)))
+    for img in (full, coarse):
+        lit = [img[int(round(y)) - 1:int(round(y)) + 2, int(round(x)) - 1:int(round(x)) + 2].max() for x, y in path]
+        assert min(lit) > 0.8 * img.max()                # the brightest link, all along its curve
+    assert not np.array_equal(full, coarse)              # ... drawn with other triangles

@@ -145,8 +145,13 @@ def test_the_structure_version_moves_with_what_is_drawn_where_not_with_values():
     assert not moved()                                   # already hidden: nothing changed
     scene.relayout(aspect=2.0)
     assert moved()                                       # placed again
-    scene.set_layout(map_tensor("extra", np.ones(7)))
-    assert moved()                                       # a new layout, even of the same shape
+    values = scene["extra"].values_version
+    scene.set_layout(map_tensor("extra", np.full(7, 3.0)))
+    assert not moved()                                   # the same voxels with new values
+    assert scene["extra"].values_version == values + 1
+    np.testing.assert_array_equal(scene["extra"].layout.values, np.full(7, 3.0, np.float32))
+    scene.set_layout(map_tensor("extra", np.ones(8)))
+    assert moved()                                       # a new layout: other voxels
     scene.remove("extra")
     assert moved()
     assert Scene().structure_version not in versions     # a fresh scene never looks unchanged

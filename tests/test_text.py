@@ -70,3 +70,20 @@ def test_a_labels_value_dims_it(gl):
     scene.update_values("t", [0.25])
     dim = render_offscreen(scene, (80, 60))
     assert 0.2 * int(bright.max()) <= int(dim[..., :3].max()) <= 0.3 * int(bright.max())
+
+
+def test_below_full_detail_text_too_small_to_read_is_left_out(gl):
+    """A moving frame leaves out a text group whose capitals would be under MIN_TEXT_PX pixels
+    (specks that cost a CPU rasterizer as much as legible text); a still frame draws it, and
+    text large enough is drawn at every level."""
+    from viz.lod import FULL_DETAIL, MIN_TEXT_PX, Detail
+    from viz.offscreen import render_offscreen
+    moving = Detail(1.0, 0.5)
+    scene, near = render_text([Label("88", (0.0, 0.0, 0.0), 2.0, colour=(1.0, 1.0, 1.0))], size=(400, 300))
+    assert render_offscreen(scene, (400, 300), detail=moving)[..., :3].max() == near[..., :3].max() > 200
+    cam = scene.camera
+    focal_px = cam.projection_matrix(400 / 300)[1, 1] * 300 / 2
+    cam.position = cam.position + np.array([0.0, 0.0, 2.0 * focal_px / (0.8 * MIN_TEXT_PX) - 9.0])
+    cam.far = 1e4
+    assert render_offscreen(scene, (400, 300), detail=FULL_DETAIL)[..., :3].max() > 0   # a speck, still drawn
+    assert render_offscreen(scene, (400, 300), detail=moving)[..., :3].max() == 0

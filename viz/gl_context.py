@@ -51,3 +51,12 @@ def is_software(ctx: moderngl.Context) -> bool:
     """True on CPU rasterizers, where the renderer must trade detail for frame rate."""
     name = ctx.info["GL_RENDERER"].lower()
     return any(s in name for s in ("llvmpipe", "softpipe", "swiftshader", "swrast", "software"))
+
+
+def release_framebuffer(fbo: moderngl.Framebuffer) -> None:
+    """Release a framebuffer (not the bound one: see viz.offscreen) and its attachments."""
+    attachments = [*fbo.color_attachments, fbo.depth_attachment]
+    fbo.release()
+    for attachment in attachments:
+        if attachment is not None:
+            attachment.release()

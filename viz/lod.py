@@ -66,8 +66,19 @@ class Detail:
         return replace(full, cube_px=full.cube_px / share, max_cubes=cut(full.max_cubes),
                        max_sprites=cut(full.max_sprites))
 
+    @property
+    def full(self) -> bool:
+        return self.render_scale >= 1.0 and self.budget_share >= 1.0
+
+    def segments(self, full: int) -> int:
+        """Segments of a curve that has `full` at full detail: fewer with the budgets, since on a
+        CPU rasterizer a ribbon costs about its triangles, whatever its size on screen."""
+        return full if self.budget_share >= 1.0 else max(MIN_SEGMENTS, round(full * self.budget_share))
+
 
 FULL_DETAIL = Detail()
+MIN_SEGMENTS = 6         # a ribbon's S-curve still reads as one with this many
+MIN_TEXT_PX = 1.5        # below full detail, text whose capitals would be shorter is not drawn
 
 
 @dataclass

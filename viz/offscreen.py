@@ -7,6 +7,7 @@ import moderngl
 import numpy as np
 
 from viz import gl_context
+from viz.lod import FULL_DETAIL, Detail
 from viz.picking import Pick, Picker
 from viz.renderer import Renderer
 from viz.scene import Scene
@@ -29,23 +30,24 @@ def _framebuffers(size: tuple[int, int], samples: int) -> tuple[moderngl.Framebu
     global _target
     key = (size, samples)
     if _target is None or _target[0] != key:
-        if _target is not None:
-            for fbo in _target[1:]:
-                if fbo is not None:
-                    for att in (*fbo.color_attachments, fbo.depth_attachment):
-                        att.release()
-                    fbo.release()
         ctx = gl_context.get()
         draw = ctx.framebuffer([ctx.renderbuffer(size, 4, samples=samples)],
                                ctx.depth_renderbuffer(size, samples=samples))
         resolve = ctx.framebuffer([ctx.renderbuffer(size, 4)]) if samples else None
+        # bound before the old target goes: moderngl binds the current framebuffer again after
+        # making one, and binding a deleted one is a GL_INVALID_OPERATION
+        draw.use()
+        for fbo in (_target or (None,))[1:]:
+            if fbo is not None:
+                gl_context.release_framebuffer(fbo)
         _target = (key, draw, resolve)
     return _target[1], _target[2]
 
 
 def render_offscreen(scene: Scene, size: tuple[int, int] = (1280, 720), samples: int = 0,
-                     view=None, proj=None) -> np.ndarray:
-    """(h, w, 4) uint8 RGBA image of `scene`, top row first. `samples` > 0 antialiases (MSAA)."""
+                     view=None, proj=None, detail: Detail = FULL_DETAIL) -> np.ndarray:
+    """(h, w, 4) uint8 RGBA image of `scene`, top row first. `samples` > 0 antialiases (MSAA);
+    `detail` as viz.adaptive would draw a moving frame."""
     w, h = int(size[0]), int(size[1])
     if w <= 0 or h <= 0:
         return np.zeros((max(h, 0), max(w, 0), 4), np.uint8)
@@ -53,7 +55,7 @@ def render_offscreen(scene: Scene, size: tuple[int, int] = (1280, 720), samples:
     previous = ctx.fbo   # bound again afterwards, unless released meanwhile (a new size releases ours)
     draw, resolve = _framebuffers((w, h), samples)
     draw.use()
-    renderer_for(scene).render(scene, (w, h), view=view, proj=proj)
+    renderer_for(scene).render(scene, (w, h), view=view, proj=proj, detail=detail)
     if resolve is not None:
         ctx.copy_framebuffer(resolve, draw)
     pixels = (resolve or draw).read(components=4, dtype="f1")

@@ -155,7 +155,7 @@ class Renderer:
             self.ctx.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)
         self.ctx.viewport = (x, fh - y - h, w, h)   # GL counts rows from the bottom
         calls = self._draw(frame, frame.vp, plan, pick=False)
-        calls += self._draw_marks(frame)
+        calls += self._draw_marks(frame, detail)
         calls += self._draw_boxes(scene, frame.vp)
         sent, self._reported = self.uploads.total - self._reported, self.uploads.total
         self.stats = self._stats(plan, calls, sent, time.perf_counter() - t0)
@@ -204,12 +204,17 @@ class Renderer:
 
     def _draw(self, frame: _Frame, clip: np.ndarray, plan: lod.Plan, pick: bool) -> int:
         uniforms = dict(u_vp=mat_bytes(clip), u_eye=tuple(lod.eye_position(frame.view)),
-                        u_focal_px=float(frame.proj[1, 1] * frame.size[1] / 2.0), u_fill=self.fill,
+                        u_focal_px=self._focal_px(frame), u_fill=self.fill,
                         **self.light_uniforms(frame.view))
         p = Pass(uniforms, pick, self._drawn, [self._instances[g.uid] for g in self._drawn], self.table, plan)
         self.lut.use(UNIT_LUT)
         self.ctx.enable_only(moderngl.DEPTH_TEST | moderngl.PROGRAM_POINT_SIZE)  # cubes draw front faces only
         return sum(mode.draw(p) for mode in self.modes if mode.pickable or not pick)
+
+    @staticmethod
+    def _focal_px(frame: _Frame) -> float:
+        """Pixels per unit of size at unit distance: what a thing's size on screen is reckoned by."""
+        return float(frame.proj[1, 1] * frame.size[1] / 2.0)
 
     def light_uniforms(self, view: np.ndarray) -> dict:
         """The light for the shaders: the view-space headlight turned into world axes."""
@@ -218,14 +223,16 @@ class Renderer:
         return {"u_light_world": tuple(d.tolist()), "u_ambient": float(self.light.ambient),
                 "u_diffuse": float(self.light.diffuse)}
 
-    def _draw_marks(self, frame: _Frame) -> int:
+    def _draw_marks(self, frame: _Frame, detail: lod.Detail) -> int:
         """Text and ribbons over the voxels: depth-tested, blended, writing no depth."""
         if not self._marked:
             return 0
         fbo = self.ctx.fbo
         self.ctx.enable(moderngl.BLEND)
         fbo.depth_mask = False
-        calls = sum(mode.draw(self._marked, {"u_vp": mat_bytes(frame.vp)}) for mode in self.marks)
+        uniforms = {"u_vp": mat_bytes(frame.vp), "u_eye": tuple(lod.eye_position(frame.view)),
+                    "u_focal_px": self._focal_px(frame)}
+        calls = sum(mode.draw(self._marked, uniforms, detail=detail) for mode in self.marks)
         fbo.depth_mask = True
         self.ctx.disable(moderngl.BLEND)
         self.ctx.blend_equation = moderngl.FUNC_ADD

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import moderngl
 
-from viz import gl_calls
+from viz import gl_calls, gl_context
 
 
 class ScaledTarget:
@@ -32,7 +32,5 @@ class ScaledTarget:
 
     def release(self) -> None:
         if self._fbo is not None:
-            for buffer in (*self._fbo.color_attachments, self._fbo.depth_attachment):
-                buffer.release()
-            self._fbo.release()
+            gl_context.release_framebuffer(self._fbo)
         self._fbo, self.size = None, None

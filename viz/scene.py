@@ -91,8 +91,14 @@ class Scene:
     def set_layout(self, layout: VoxelLayout) -> Group:
         """Add a group, or replace the layout of the group with the same name (keeping its
         visibility and colour range). Groups are re-placed only when a new one arrives or a
-        group's extent changes, so replacing a same-shaped tensor does not move anything."""
+        group's extent changes, so replacing a same-shaped tensor does not move anything; a
+        layout of the same geometry (VoxelLayout.same_geometry: a new snapshot of the same
+        tensor) only counts as new values, so the renderer rewrites values and nothing else."""
         group = self.groups.get(layout.name)
+        if group is not None and group.layout.same_geometry(layout):
+            group.layout = layout
+            group.values_version += 1
+            return group
         if group is None:
             group = self.groups[layout.name] = Group(layout)
             moved = True

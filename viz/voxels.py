@@ -1,7 +1,7 @@
 """The one data structure every mapper produces and every renderer consumes."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 
 import numpy as np
 
@@ -51,3 +51,32 @@ class VoxelLayout:
         if self.count == 0:
             return np.ones(3, dtype=np.float32)
         return self.positions.max(axis=0) - self.positions.min(axis=0) + 1.0
+
+    def same_geometry(self, other: "VoxelLayout") -> bool:
+        """True when `other` draws the same voxels or marks in the same places, from the same source
+        cells, and differs at most in values, colour range, colour map and label: a scene then
+        swaps it in as new values (only the values buffers are rewritten, nothing is re-placed)."""
+        return (self.name == other.name and self.pooled == other.pooled
+                and _alike(self.positions, other.positions) and _alike(self.indices, other.indices)
+                and _alike(self.edges, other.edges) and _alike(self.tags, other.tags))
+
+
+def _alike(a, b) -> bool:
+    """Deep equality over what layouts hold: arrays, dicts, sequences, dataclasses, scalars."""
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+                and a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_alike(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_alike, a, b))
+    if is_dataclass(a) and not isinstance(a, type):
+        if type(a) is not type(b):
+            return False
+        try:              # the dataclass's own __eq__ (one C-level tuple comparison) when it can say
+            return bool(a == b)
+        except (ValueError, TypeError):   # a field holds an array: field by field
+            return all(_alike(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+    return type(a) is type(b) and a == b

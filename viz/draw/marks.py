@@ -12,6 +12,7 @@ import moderngl
 import numpy as np
 
 from viz.draw.uploads import Uploads
+from viz.lod import FULL_DETAIL, Detail
 from viz.scene import Group, Scene
 from viz.shaders import program, set_uniforms
 from viz.voxels import VoxelLayout
@@ -67,18 +68,25 @@ class MarkMode(ABC):
         """Release what this mode holds for the group `uid`, which left the scene."""
 
     @abstractmethod
-    def draw_group(self, group: Group, pick: bool = False) -> None:
+    def draw_group(self, group: Group, pick: bool = False, detail: Detail = FULL_DETAIL) -> None:
         """Draw one shown group of this kind with self.prog (or self.pick_prog, when `pick`), whose
-        frame uniforms are set."""
+        frame uniforms are set, at `detail`."""
 
-    def draw(self, groups: list[Group], uniforms: dict, first_id: int | None = None) -> int:
-        """Draw the shown `groups` of this kind (any order given); returns the draw calls. With
-        `first_id`, draw ids for picking instead: group k of `groups` as first_id + k."""
+    def worth_drawing(self, group: Group, uniforms: dict, detail: Detail) -> bool:
+        """Whether a group adds enough to this frame at `detail` to be drawn (`uniforms`: the
+        frame's, u_eye and u_focal_px among them). At full detail every group is."""
+        return True
+
+    def draw(self, groups: list[Group], uniforms: dict, first_id: int | None = None,
+             detail: Detail = FULL_DETAIL) -> int:
+        """Draw the shown `groups` of this kind (any order given) at `detail`; returns the draw
+        calls. With `first_id`, draw ids for picking instead: group k of `groups` as first_id + k."""
         pick = first_id is not None
         if pick and not self.pickable:
             return 0
         prog = self.pick_prog if pick else self.prog
-        mine = [(k, g) for k, g in enumerate(groups) if mark_kind(g.layout) == self.kind and g.uid in self._versions]
+        mine = [(k, g) for k, g in enumerate(groups) if mark_kind(g.layout) == self.kind and g.uid in self._versions
+                and (detail.full or self.worth_drawing(g, uniforms, detail))]
         if not mine:
             return 0
         set_uniforms(prog, uniforms)
@@ -88,7 +96,7 @@ class MarkMode(ABC):
         for k, group in mine:
             set_uniforms(prog, {"u_origin": tuple(np.asarray(group.placement.origin, float).tolist()),
                                 "u_scale": float(group.placement.scale), "u_group": (first_id or 0) + k})
-            self.draw_group(group, pick)
+            self.draw_group(group, pick, detail)
         return len(mine)
 
     def release(self) -> None:

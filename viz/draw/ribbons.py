@@ -14,11 +14,12 @@ from viz import ribbons
 from viz.draw.base import SAMPLER_UNITS
 from viz.draw.marks import MarkMode
 from viz.draw.uploads import Uploads
+from viz.lod import FULL_DETAIL, Detail
 from viz.scene import Group
 from viz.shaders import set_uniforms
 from viz.voxels import COLORMAPS
 
-SEGMENTS = 24            # ribbon.glsl's: a strip has 2 * (SEGMENTS + 1) vertices
+SEGMENTS = 24            # at full detail (u_segments): a strip has 2 * (segments + 1) vertices
 
 
 @dataclass
@@ -66,15 +67,18 @@ class Ribbons(MarkMode):
             for obj in (links.vao, links.pick_vao, links.ends, links.values):
                 obj.release()
 
-    def draw_group(self, group: Group, pick: bool = False) -> None:
+    def draw_group(self, group: Group, pick: bool = False, detail: Detail = FULL_DETAIL) -> None:
         links = self._links.get(group.uid)
+        segments = detail.segments(SEGMENTS)
         if links is not None and pick:
-            links.pick_vao.render(moderngl.TRIANGLE_STRIP, vertices=2 * (SEGMENTS + 1), instances=links.count)
+            set_uniforms(self.pick_prog, {"u_segments": segments})
+            links.pick_vao.render(moderngl.TRIANGLE_STRIP, vertices=2 * (segments + 1), instances=links.count)
         elif links is not None:
             signed = group.layout.colormap == "diverging"
-            set_uniforms(self.prog, {"u_lut_row": COLORMAPS.index(group.layout.colormap), "u_signed": signed})
+            set_uniforms(self.prog, {"u_lut_row": COLORMAPS.index(group.layout.colormap), "u_signed": signed,
+                                     "u_segments": segments})
             # signed colours must not mix (orange and blue would make pink): in draw order, so the
             # strongest links, which viz.flow puts last, lie on top
             self.ctx.blend_equation = moderngl.FUNC_ADD if signed else moderngl.MAX
             self.ctx.blend_func = (moderngl.ONE, moderngl.ZERO) if signed else (moderngl.ONE, moderngl.ONE)
-            links.vao.render(moderngl.TRIANGLE_STRIP, vertices=2 * (SEGMENTS + 1), instances=links.count)
+            links.vao.render(moderngl.TRIANGLE_STRIP, vertices=2 * (segments + 1), instances=links.count)

@@ -12,6 +12,7 @@ import numpy as np
 from viz import text
 from viz.draw.marks import MarkMode
 from viz.draw.uploads import Uploads
+from viz.lod import FULL_DETAIL, MIN_TEXT_PX, Detail
 from viz.scene import Group
 
 UNIT_ATLAS = 3      # texture unit of u_atlas (0-2 are the voxel modes')
@@ -24,6 +25,7 @@ class _Glyphs:
     owner: np.ndarray           # (G,) label of each glyph
     vao: moderngl.VertexArray
     count: int
+    tallest: float              # the tallest label's capital height, local units
 
 
 class Texts(MarkMode):
@@ -52,7 +54,8 @@ class Texts(MarkMode):
             (quads, "3f 2f 4f 3f/i", "in_corner", "in_size", "in_uv", "in_colour"),
             (bright, "1f/i", "in_bright")])
         self.uploads.add(rows[:, :12].nbytes)
-        self._glyphs[group.uid] = _Glyphs(quads, bright, owner, vao, len(rows))
+        tallest = max(label.height for label in group.layout.tags["labels"])
+        self._glyphs[group.uid] = _Glyphs(quads, bright, owner, vao, len(rows), tallest)
         self.revalue(group)
 
     def revalue(self, group: Group) -> None:
@@ -66,7 +69,21 @@ class Texts(MarkMode):
             for obj in (glyphs.vao, glyphs.quads, glyphs.bright):
                 obj.release()
 
-    def draw_group(self, group: Group, pick: bool = False) -> None:
+    def worth_drawing(self, group: Group, uniforms: dict, detail: Detail) -> bool:
+        """Below full detail, a group whose tallest capitals would stand under MIN_TEXT_PX
+        pixels where the group comes nearest the eye is left out: it would be specks, and on a
+        CPU rasterizer each glyph costs its two triangles' setup whatever its size. (Pixels of the
+        target drawn into: a frame drawn small counts its own.)"""
+        glyphs, p = self._glyphs.get(group.uid), group.placement
+        if glyphs is None:
+            return False
+        eye = np.asarray(uniforms["u_eye"], np.float64)
+        nearest = np.clip(eye, p.bbox_min, p.bbox_max)
+        distance = float(np.linalg.norm(eye - nearest))
+        height_px = glyphs.tallest * float(p.scale) * float(uniforms["u_focal_px"])
+        return distance <= 0 or height_px / distance >= MIN_TEXT_PX
+
+    def draw_group(self, group: Group, pick: bool = False, detail: Detail = FULL_DETAIL) -> None:
         glyphs = self._glyphs.get(group.uid)
         if glyphs is not None:
             self.atlas.use(UNIT_ATLAS)
