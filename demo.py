@@ -96,6 +96,8 @@ def run_text(model, problem, args, read=input, out=None) -> int:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    from studio.cores import share_cores
+    share_cores()     # as app.py: a second torch thread only waits on the window (or another run)
     model = load_model(args.checkpoint)
     if model is None:
         return 2

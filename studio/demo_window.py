@@ -1,4 +1,5 @@
-"""demo.py's window: one trace, step by step, in the same 3-D view as the app (no training)."""
+"""demo.py's window: one trace, step by step, in the same 3-D view as the app (no training),
+with the walk-through, the inspector, the Why? panel and the timeline."""
 from __future__ import annotations
 
 from studio.trace_viewer import HEADLESS, TraceViewer  # first: it sets pyglet up (viz.window)
@@ -22,6 +23,7 @@ class DemoViewer(TraceViewer):
                                                 rects["view"].y + rects["view"].h - right.y))
         left = rects["training"]
         self.panels.inspector.draw(Rect(left.x, left.y, left.w, left.h * 0.5))
+        self.panels.causal.draw(Rect(left.x, left.y + left.h * 0.5, left.w, left.h * 0.5))
         self.panels.timeline.draw(rects["timeline"])
 
 
