@@ -1,5 +1,5 @@
 """demo.py's window: one trace, step by step, in the same 3-D view as the app (no training),
-with the walk-through, the inspector, the Why? panel and the timeline."""
+with the app's panels but training's: walk-through, inspector, Why?, view, performance, timeline."""
 from __future__ import annotations
 
 from studio.trace_viewer import HEADLESS, TraceViewer  # first: it sets pyglet up (viz.window)
@@ -18,12 +18,14 @@ class DemoViewer(TraceViewer):
         if not self.panels_shown:
             return
         rects = layout(self.get_size())
-        right = rects["inspector"]
-        walkthrough_panel(self.controller, Rect(right.x, right.y, right.w,
-                                                rects["view"].y + rects["view"].h - right.y))
+        # the app's frame, with no training: the walk-through where the app has the inspector,
+        # the inspector and the Why? panel where it has training
+        walkthrough_panel(self.controller, rects["inspector"])
+        self.panels.view.draw(rects["view"])
         left = rects["training"]
         self.panels.inspector.draw(Rect(left.x, left.y, left.w, left.h * 0.5))
         self.panels.causal.draw(Rect(left.x, left.y + left.h * 0.5, left.w, left.h * 0.5))
+        self.panels.performance.draw(rects["performance"], self.measured())
         self.panels.timeline.draw(rects["timeline"])
 
 
