@@ -155,9 +155,8 @@ def main(argv=None) -> int:
         pass
     finally:
         viewer.close()                    # on_quit: the trainer stops and saves
-    saved = None if trainer.save_error else viewer.saved
     print(f"frames {viewer.frames}, snapshots {controller.snapshots_received}, "
-          f"training step {trainer.step}, saved {saved or 'nothing'}")
+          f"training step {trainer.step}, saved {viewer.saved or 'nothing'}")
     if controller.training_error and trainer.error is not trainer.save_error:
         print(f"training stopped by an error: {controller.training_error}", file=sys.stderr)
     if trainer.save_error:

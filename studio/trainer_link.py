@@ -57,7 +57,8 @@ class TrainerLink:
     def shutdown(self, timeout: float):
         """Stop the trainer thread; its loop saves the checkpoint atomically on the way out.
 
-        Returns the path written, or None when there was no trainer (or it never started).
+        Returns the path written, or None when nothing was (no trainer, it never started, or the
+        save failed: `trainer.save_error` says why).
         Raises TimeoutError when the thread is still running after `timeout` seconds."""
         if self.trainer is None:
             return None
@@ -65,6 +66,8 @@ class TrainerLink:
         self.trainer.stop(timeout)
         if self.trainer.alive:
             raise TimeoutError(f"the trainer did not stop within {timeout:.0f} s")
+        if self.trainer.save_error is not None:
+            return None
         return self.trainer.cfg.out if was_alive or self.trainer.step else None
 
     def waiting(self):

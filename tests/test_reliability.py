@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -200,6 +201,24 @@ def test_a_huge_learning_rate_from_the_cli_ends_in_one_line_with_the_checkpoint_
     capsys.readouterr()
     line = _refused(lambda: train_main([*argv, "--lr", "inf"]), capsys)
     assert "--lr inf" in line and (tmp_path / "t.pt").read_bytes() == good
+
+
+def test_the_app_never_claims_a_save_that_failed(tmp_path, monkeypatch):
+    """The trainer thread's save on the way out fails (a full disk): the controller's shutdown,
+    which the window reports as "saved ...", says nothing was written."""
+    from studio.controller import Controller
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    trainer = _trainer(tmp_path)
+    controller = Controller(trainer=trainer)
+    trainer.start()
+    while trainer.step < 2:
+        assert trainer.alive, trainer.error
+        time.sleep(0.01)
+    monkeypatch.setattr(checkpoint, "save", full_disk)
+    assert controller.shutdown() is None
+    assert isinstance(trainer.save_error, OutputError) and not (tmp_path / "t.pt").exists()
 
 
 def test_save_refuses_non_finite_weights_and_keeps_the_file(tmp_path):
