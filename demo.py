@@ -82,11 +82,13 @@ def ask_problem(max_digits: int, first=None, read=input, out=None):
 
 def run_text(model, problem, args, read=input, out=None) -> int:
     from studio.walkthrough import format_walkthrough
+    from ttm.confidence import tables_beside
     out = out or sys.stdout
     interactive = not args.problem
+    others = tables_beside(args.checkpoint)
     while problem is not None:
         print(format_walkthrough(model.trace(*problem), top=args.top,
-                                 metrics=getattr(model, "metrics", {})), file=out)
+                                 metrics=getattr(model, "metrics", {}), others=others), file=out)
         if not interactive:
             return 0
         print(file=out)

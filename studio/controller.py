@@ -52,6 +52,7 @@ class Controller(Intervening):
         self._selection: Selection | None = None
         self._hover: Selection | None = None
         self._version = 0
+        self.other_models: dict[str, dict] = {}   # path -> metrics of checkpoints one could run instead
         if trace is not None:
             self._show(trace)
 
@@ -272,7 +273,7 @@ class Controller(Intervening):
             return []
         entry = self.viewed_entry
         metrics = entry.metrics if entry is not None else getattr(self.trace.model, "metrics", None)
-        return how_sure(self.trace, metrics or self.latest_metrics)
+        return how_sure(self.trace, metrics or self.latest_metrics, self.other_models)
 
     def step_summary(self) -> str:
         """'step 2 (0-4): input 5, produced 5 (p 0.98)'"""

@@ -32,7 +32,9 @@ class DemoViewer(TraceViewer):
 def run(model, problem, args) -> int:
     from ttm.graph import extract
 
+    from ttm.confidence import tables_beside
     controller = Controller(model.trace(*problem))
+    controller.other_models = tables_beside(args.checkpoint)
     controller.set_step(args.step)
     viewer = DemoViewer(controller, graph=extract(model), size=parse_size(args.size),
                         caption=f"Token Turing Machine - {problem[0]} × {problem[1]}", layout=args.layout,

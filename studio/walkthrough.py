@@ -12,7 +12,7 @@ import torch
 
 from ttm import Trace
 from ttm import tokens as tok
-from ttm.confidence import cell_confidence
+from ttm.confidence import better_elsewhere, cell_confidence
 
 
 # The source tokens of a write's weights, in column order, for each write rule of ttm.model.
@@ -138,9 +138,10 @@ def step_summary(trace: Trace, t: int) -> str:
     return f"step {t} (0-{trace.steps - 1}): input {r.inputs}, produced {r.digit} (p {r.probability:.2f})"
 
 
-def how_sure(trace: Trace, metrics: dict | None) -> list[str]:
+def how_sure(trace: Trace, metrics: dict | None, others: dict[str, dict] | None = None) -> list[str]:
     """How far to trust the answer: the run's time, the measured exact match of the problem's
-    cell (from the checkpoint's metrics) and a warning when that cell is weak or never trained."""
+    cell (from the checkpoint's metrics), a warning when that cell is weak or never trained, and
+    then which of `others` (ttm.confidence.tables_beside) does it better, if one does."""
     confidence = cell_confidence(metrics or {}, trace.a, trace.b)
     lines = []
     if trace.seconds is not None:
@@ -149,12 +150,18 @@ def how_sure(trace: Trace, metrics: dict | None) -> list[str]:
     warning = confidence.warning()
     if warning:
         lines.append(f"warning: {warning}")
+        better = better_elsewhere(others or {}, trace.a, trace.b, confidence)
+        if better is not None:
+            path, other = better
+            lines.append(f"{path} gets {other.name} right {100 * other.exact:.0f}% of the time: "
+                         f"--checkpoint {path}")
     return lines
 
 
-def format_walkthrough(trace: Trace, top: int = 3, metrics: dict | None = None) -> str:
+def format_walkthrough(trace: Trace, top: int = 3, metrics: dict | None = None,
+                       others: dict[str, dict] | None = None) -> str:
     """The whole run in words: a header, one block per step, the verdict and, given the
-    checkpoint's metrics, how far to trust it."""
+    checkpoint's metrics, how far to trust it (and which of `others` does better)."""
     lines = [f"{trace.problem}: {trace.steps} steps, one answer digit per step, "
              "least significant first", ""]
     for t in range(trace.steps):
@@ -163,5 +170,5 @@ def format_walkthrough(trace: Trace, top: int = 3, metrics: dict | None = None) 
         lines += [f"        {line}" for line in body[1:]]
     lines += ["", verdict(trace)]
     if metrics is not None:
-        lines += how_sure(trace, metrics)
+        lines += how_sure(trace, metrics, others)
     return "\n".join(lines)

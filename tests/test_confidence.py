@@ -46,3 +46,32 @@ def test_the_walkthrough_ends_with_time_accuracy_and_warning():
     text = format_walkthrough(trace, metrics={"evaluation": EVALUATION}).splitlines()
     assert text[-2:] == lines[1:]
     assert "problems:" not in format_walkthrough(trace)   # no metrics given, nothing claimed
+
+
+def test_a_weak_cell_names_the_checkpoint_beside_it_that_does_it_better(tmp_path):
+    """tables_beside reads the stored tables of the other checkpoints in the folder (not the
+    one in use, not files that are no checkpoint); the warning names the best of them when it
+    reaches WARN_BELOW and beats the model in use by 10 points."""
+    import ttm
+    from studio.walkthrough import how_sure
+    from ttm.confidence import better_elsewhere, tables_beside
+
+    def evaluation(exact_3x3: float) -> dict:
+        return {**EVALUATION, "cells": [{**c, "exact_match": exact_3x3} if (c["a_digits"], c["b_digits"]) == (3, 3)
+                                        else c for c in EVALUATION["cells"]]}
+    model = tiny_model(seed=2)
+    ttm.save(model, tmp_path / "in-use.pt", metrics={"evaluation": EVALUATION})
+    ttm.save(model, tmp_path / "good.pt", metrics={"evaluation": evaluation(0.95)})
+    ttm.save(model, tmp_path / "better.pt", metrics={"evaluation": evaluation(0.97)})
+    ttm.save(model, tmp_path / "no-table.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    tables = tables_beside(tmp_path / "in-use.pt")
+    assert sorted(tables) == [str(tmp_path / "better.pt"), str(tmp_path / "good.pt")]
+    trace = model.trace(583, 671)
+    lines = how_sure(trace, {"evaluation": EVALUATION}, tables)
+    assert lines[-1] == f"{tmp_path / 'better.pt'} gets 3×3 right 97% of the time: --checkpoint {tmp_path / 'better.pt'}"
+    in_use = cell_confidence({"evaluation": EVALUATION}, 583, 671)
+    assert better_elsewhere({"x": {"evaluation": evaluation(0.85)}}, 583, 671, in_use) is None  # not 90%
+    close = cell_confidence({"evaluation": evaluation(0.89)}, 583, 671)
+    assert better_elsewhere(tables, 583, 671, close) is None                # not 10 points better
+    assert how_sure(model.trace(583, 67), {"evaluation": EVALUATION}, tables)[-1].startswith("3×2")  # no warning

@@ -8,6 +8,7 @@ last in-run evaluation (metrics["cell_exact"], a few dozen problems per cell, so
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 WARN_BELOW = 0.9           # a cell measured below this gets a warning
 
@@ -62,3 +63,36 @@ def cell_confidence(metrics: dict, a: int, b: int) -> CellConfidence:
     if estimate is not None:
         return CellConfidence(cell, float(estimate), metrics.get("cell_problems"), "training", trained)
     return CellConfidence(cell, None, None, "none", trained)
+
+
+def tables_beside(checkpoint) -> dict[str, dict]:
+    """path -> metrics of every other checkpoint in `checkpoint`'s folder that carries a stored
+    evaluation table: the models a person could run instead (models/ holds two). Files that are
+    no readable checkpoint are passed over: this is advice, not loading."""
+    from ttm.checkpoint import CheckpointError, read
+    skip = Path(checkpoint).resolve()
+    tables = {}
+    for path in sorted(Path(checkpoint).parent.glob("*.pt")):
+        if path.resolve() == skip:
+            continue
+        try:
+            metrics = read(path).get("metrics") or {}
+        except CheckpointError:
+            continue
+        if metrics.get("evaluation"):
+            tables[str(path)] = metrics
+    return tables
+
+
+def better_elsewhere(tables: dict[str, dict], a: int, b: int,
+                     than: CellConfidence) -> tuple[str, CellConfidence] | None:
+    """The model among `tables` (tables_beside) that gets a × b's cell right most often, when it
+    does so at least WARN_BELOW and clearly better than `than` (10 points); else None."""
+    best = None
+    for path, metrics in tables.items():
+        other = cell_confidence(metrics, a, b)
+        if other.source == "evaluation" and other.exact >= WARN_BELOW and (best is None or other.exact > best[1].exact):
+            best = (path, other)
+    if best is None or (than.exact is not None and best[1].exact < than.exact + 0.1):
+        return None
+    return best
