@@ -46,7 +46,7 @@ class PlainLoop:
     def run(self, steps: int) -> int:
         for _ in range(steps):
             pairs = self.curriculum.sample(self.rng, self.batch_size)
-            problem, target = make_batch(pairs, self.model.config.input_tokens)
+            problem, target = make_batch(pairs, self.model.config)
             _, loss = self.model(problem, target)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -39,7 +39,7 @@ def test_the_loss_adds_the_weighted_carry_error_and_trains_the_probe():
     plain = TTM(TTMConfig.tiny(dropout=0.0))
     plain.load_state_dict({k: v for k, v in model.state_dict().items()
                            if not k.startswith("carry_head")})
-    problem, target = make_batch([(37, 42), (999, 99), (5, 0)], cfg.input_tokens)
+    problem, target = make_batch([(37, 42), (999, 99), (5, 0)], cfg)
     logits, loss = model(problem, target)
     digit_loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=tok.PAD)
     assert torch.allclose(plain(problem, target)[1], digit_loss)
@@ -51,7 +51,7 @@ def test_the_loss_adds_the_weighted_carry_error_and_trains_the_probe():
 
 def test_the_carry_error_is_zero_for_exact_predictions_and_ignores_non_digit_steps():
     model = TTM(TTMConfig.tiny(carry_loss=1.0))
-    problem, target = make_batch([(37, 42), (5, 3)], model.config.input_tokens)
+    problem, target = make_batch([(37, 42), (5, 3)], model.config)
     exact = torch.tensor([[0.1, 0.3, 0.1, 0.0, 7.0], [0.1, 0.0, 9.0, 9.0, 9.0]])  # 7, 9: EOS, PAD
     assert model.carry_error(problem, exact) == 0
     assert model.carry_error(problem, exact + 0.1) == pytest.approx(0.01)

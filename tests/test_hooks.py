@@ -17,7 +17,7 @@ def test_hook_points_have_stable_semantic_names():
 
 def test_capture_records_each_step_and_removes_its_hooks():
     model = tiny_model()
-    problem, target = make_batch([(3, 4), (12, 12)], model.config.input_tokens)
+    problem, target = make_batch([(3, 4), (12, 12)], model.config)
     with capture(model, ["memory", "logits"]) as cache:
         model(problem, target)
     assert set(cache) == {"memory", "logits"}
@@ -27,7 +27,7 @@ def test_capture_records_each_step_and_removes_its_hooks():
 
 def test_capture_samples_every_nth_forward():
     model = tiny_model()
-    problem, target = make_batch([(3, 4)], model.config.input_tokens)
+    problem, target = make_batch([(3, 4)], model.config)
     seen = []
     with capture(model, ["logits"], every=3) as cache:
         for _ in range(6):
@@ -49,7 +49,7 @@ def test_hooks_are_removed_even_on_error():
 
 def test_edit_replaces_an_activation():
     model = tiny_model()
-    problem, target = make_batch([(3, 4)], model.config.input_tokens)
+    problem, target = make_batch([(3, 4)], model.config)
     with torch.no_grad():
         clean, _ = model(problem, target)
         with edit(model, {"logits": lambda x, i: torch.zeros_like(x) if i == 1 else x}):

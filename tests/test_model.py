@@ -23,7 +23,7 @@ def test_default_config_matches_the_design():
 def test_every_variant_runs_and_has_the_stage_shapes(summarizer, write_rule):
     cfg = tiny_config(summarizer=summarizer, write_rule=write_rule)
     model = TTM(cfg)
-    problem, target = make_batch([(12, 34), (5, 6)], cfg.input_tokens)
+    problem, target = make_batch([(12, 34), (5, 6)], cfg)
     with capture(model) as cache:
         logits, loss = model(problem, target)
     B, T, m, r, n, d = 2, target.shape[1], cfg.m, cfg.read_tokens, cfg.input_tokens, cfg.dim
@@ -43,7 +43,7 @@ def test_every_variant_runs_and_has_the_stage_shapes(summarizer, write_rule):
 def test_summarization_weights_sum_to_one_and_skip_padding(summarizer):
     cfg = tiny_config(summarizer=summarizer)
     model = TTM(cfg)
-    problem, target = make_batch([(7, 8)], cfg.input_tokens)
+    problem, target = make_batch([(7, 8)], cfg)
     with capture(model, ["read.weights", "write.weights"]) as cache:
         model(problem, target)
     for name in ("read.weights", "write.weights"):
@@ -69,7 +69,7 @@ def test_memoryless_variant_has_no_memory():
     cfg = tiny_config(use_memory=False)
     model = TTM(cfg)
     assert model.memory_init.shape == (0, cfg.dim)
-    problem, target = make_batch([(9, 9)], cfg.input_tokens)
+    problem, target = make_batch([(9, 9)], cfg)
     with capture(model) as cache:
         _, loss = model(problem, target)
     assert torch.isfinite(loss)
@@ -80,7 +80,7 @@ def test_memoryless_variant_has_no_memory():
 def test_loss_ignores_padding_and_normalizes_by_valid_tokens():
     cfg = tiny_config()
     model = tiny_model()
-    problem, target = make_batch([(99, 99), (2, 3)], cfg.input_tokens)  # answers of 5 and 2 tokens
+    problem, target = make_batch([(99, 99), (2, 3)], cfg)  # answers of 5 and 2 tokens
     logits, loss = model(problem, target)
     valid = target != 12
     manual = torch.nn.functional.cross_entropy(logits[valid], target[valid])
@@ -117,7 +117,7 @@ def test_multiply_reads_the_answer_least_significant_digit_first(monkeypatch):
 
 def test_evaluating_switches_dropout_off_and_restores_the_mode():
     model = tiny_model().train()
-    problem, target = make_batch([(12, 34)], model.config.input_tokens)
+    problem, target = make_batch([(12, 34)], model.config)
     with evaluating(model):
         assert not model.training
         first, second = model(problem, target)[0], model(problem, target)[0]

@@ -8,6 +8,7 @@ import torch
 
 import ttm
 from ttm.data import Curriculum, make_batch, random_pairs
+from ttm.model import TTMConfig
 from ttm.train import (Trainer, TrainConfig, TrainingProgress, argument_parser, main as train_main,
                        parse_args)
 from ttm_fixtures import tiny_config
@@ -30,9 +31,25 @@ def test_data_is_seeded_and_respects_digit_counts():
 
 
 def test_batches_pad_with_pad_tokens():
-    problem, target = make_batch([(99, 99), (2, 3)], 8)
+    problem, target = make_batch([(99, 99), (2, 3)], TTMConfig(max_digits=3))
     assert problem.tolist()[1] == [2, 10, 3, 11, 12, 12, 12, 12]
     assert target.tolist() == [[1, 0, 8, 9, 11], [6, 11, 12, 12, 12]]
+
+
+def test_padded_operands_put_each_digit_in_its_place():
+    """TTMConfig.pad_operands: both operands zero-padded to max_digits, in training batches and in
+    the model's own input alike; answers and the operands read back are unchanged."""
+    from ttm import tokens as tok
+    from ttm.model import TTM
+    cfg = TTMConfig.tiny(max_digits=3, pad_operands=True)
+    problem, target = make_batch([(37, 4), (999, 99)], cfg)
+    assert problem.tolist() == [[0, 3, 7, 10, 0, 0, 4, 11], [9, 9, 9, 10, 0, 9, 9, 11]]
+    assert target.tolist()[0] == [8, 4, 1, 11, 12, 12]
+    assert tok.problem_operands(problem.tolist()[0]) == (37, 4)
+    model = TTM(cfg)
+    assert model.problem_batch([(37, 4)]).tolist() == problem.tolist()[:1]
+    assert model.trace(37, 4).steps >= 1
+    assert make_batch([(37, 4)], TTMConfig.tiny(max_digits=3))[0].tolist() == [[3, 7, 10, 4, 11, 12, 12, 12]]
 
 
 def _all(curriculum, exact):

@@ -39,6 +39,7 @@ VARIANTS = {
     "query": {"summarizer": "query"},
     "pool": {"summarizer": "pool"},
     "carry": {"carry_loss": 0.5},               # + the auxiliary carry loss (TTMConfig.carry_loss)
+    "pad": {"pad_operands": True},              # operands zero-padded to max_digits (Shen et al. 2023)
 }
 
 # --small: a quarter of the default width budget, so six variants fit in ~20 minutes on a busy

@@ -74,7 +74,7 @@ def mean_memory(model, cell: tuple[int, int], t: int) -> torch.Tensor:
     if (cell, t) not in per_model:
         rng = np.random.default_rng(MEAN_SEED)
         pairs = random_pairs(rng, [cell], MEAN_PROBLEMS, swap=False)
-        problem, target = make_batch(pairs, model.config.input_tokens)
+        problem, target = make_batch(pairs, model.config)
         with evaluating(model), torch.no_grad(), capture(model, ["memory"]) as cache:
             model(problem.to(model.device), target.to(model.device))
         entering = [model.initial_memory(len(pairs)).cpu()] + cache["memory"]  # [T + 1] x (B, m, d)

@@ -39,9 +39,11 @@ def random_pairs(rng: np.random.Generator, cells, count: int, swap: bool = True,
     return pairs
 
 
-def make_batch(pairs, input_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Problems (B, n) and answer targets (B, T), PAD-padded; T is the longest answer + EOS."""
-    problems = [tok.problem_tokens(a, b) for a, b in pairs]
+def make_batch(pairs, config) -> tuple[torch.Tensor, torch.Tensor]:
+    """Problems (B, n) and answer targets (B, T), PAD-padded, as `config` (a TTMConfig) reads
+    them (its input width and operand padding); T is the longest answer + EOS."""
+    input_tokens = config.input_tokens
+    problems = [tok.problem_tokens(a, b, config.operand_width) for a, b in pairs]
     answers = [tok.answer_tokens(a * b) for a, b in pairs]
     if max(map(len, problems)) > input_tokens:
         raise ValueError(f"a problem is longer than the model's {input_tokens} input tokens")

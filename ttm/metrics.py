@@ -65,7 +65,7 @@ def teacher_forced_loss(model, pairs, batch_size: int = 500) -> float:
     total = tokens = 0.0
     with evaluating(model), torch.no_grad():
         for i in range(0, len(pairs), batch_size):
-            problem, target = make_batch(pairs[i : i + batch_size], model.config.input_tokens)
+            problem, target = make_batch(pairs[i : i + batch_size], model.config)
             _, loss = model(problem.to(model.device), target.to(model.device))
             count = int((target != tok.PAD).sum())
             total, tokens = total + loss.item() * count, tokens + count

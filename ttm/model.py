@@ -44,6 +44,7 @@ class TTMConfig:
     use_memory: bool = True      # False: the memory-less ablation (m = 0)
     carry_loss: float = 0.0      # > 0: weight of an auxiliary loss that reads each step's carry
                                  # out of the memory it wrote (after Bai et al. 2025); 0: no head
+    pad_operands: bool = False   # operands zero-padded to max_digits in the input (Shen et al. 2023)
 
     def __post_init__(self):
         if self.summarizer not in SUMMARIZERS:
@@ -72,6 +73,11 @@ class TTMConfig:
     def input_tokens(self) -> int:
         """n: a step's input width, set by the first step's `a × b EOS`."""
         return 2 * self.max_digits + 2
+
+    @property
+    def operand_width(self) -> int | None:
+        """Digits each operand is padded to in the input (None: as written)."""
+        return self.max_digits if self.pad_operands else None
 
     @property
     def max_steps(self) -> int:
@@ -429,7 +435,7 @@ class TTM(nn.Module):
         rows = []
         for a, b in pairs:
             self.check_operands(a, b)
-            row = tok.problem_tokens(a, b)
+            row = tok.problem_tokens(a, b, self.config.operand_width)
             rows.append(row + [tok.PAD] * (self.config.input_tokens - len(row)))
         return torch.tensor(rows, dtype=torch.long, device=self.device)
 

@@ -28,9 +28,13 @@ def tokens_to_number(tokens: list[int]) -> int:
     return int("".join(str(t) for t in tokens))
 
 
-def problem_tokens(a: int, b: int) -> list[int]:
-    """The first step's input: a × b EOS."""
-    return number_to_tokens(a) + [TIMES] + number_to_tokens(b) + [EOS]
+def problem_tokens(a: int, b: int, width: int | None = None) -> list[int]:
+    """The first step's input: a × b EOS; with `width`, each operand zero-padded to that many
+    digits (37 × 42 at width 4: 0 0 3 7 × 0 0 4 2 EOS), so a digit's place is its position."""
+    def digits(n: int) -> list[int]:
+        d = number_to_tokens(n)
+        return [0] * max(0, (width or 0) - len(d)) + d
+    return digits(a) + [TIMES] + digits(b) + [EOS]
 
 
 def answer_tokens(product: int) -> list[int]:

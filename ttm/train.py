@@ -279,7 +279,7 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = self.cfg.lr * lr_factor(self.step, self.cfg, self.warm_from)
         pairs = self.curriculum.sample(self.rng, self.cfg.batch_size)
-        problem, target = (t.to(self.device) for t in make_batch(pairs, self.model.config.input_tokens))
+        problem, target = (t.to(self.device) for t in make_batch(pairs, self.model.config))
         self.model.train()
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
             _, loss = self.train_model(problem, target)
@@ -319,7 +319,7 @@ class Trainer:
     def _loss_finite_now(self) -> bool:
         """Whether the model's loss on a fresh batch is finite (the training stream untouched)."""
         pairs = self.curriculum.sample(np.random.default_rng(self.step), self.cfg.batch_size)
-        problem, target = (t.to(self.device) for t in make_batch(pairs, self.model.config.input_tokens))
+        problem, target = (t.to(self.device) for t in make_batch(pairs, self.model.config))
         with torch.no_grad(), evaluating(self.model), torch.autocast(
                 self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
             _, loss = self.model(problem, target)
