@@ -45,6 +45,7 @@ class Controller(Intervening):
         self._history_clock = PlaybackClock(8.0)   # snapshots per second while replaying history
         self._shown = ShownTensors()
         self._follow_live = True     # new snapshots replace the view (off while scrubbing or editing)
+        self._newest_held = False    # a snapshot came in that poll(show_newest=False) did not show
         self._live_note = ""         # why following live stopped by itself, for the timeline
         self._causal = CausalState()
         self._renormalize = True     # a weight edit keeps its row a distribution
@@ -52,6 +53,7 @@ class Controller(Intervening):
         self._selection: Selection | None = None
         self._hover: Selection | None = None
         self._version = 0
+        self._summary: tuple | None = None   # (trace, step, step_summary) last given
         self.other_models: dict[str, dict] = {}   # path -> metrics of checkpoints one could run instead
         if trace is not None:
             self._show(trace)
@@ -69,6 +71,7 @@ class Controller(Intervening):
     viewed_entry = property(attrgetter("_history.viewed"))
     history_bytes = property(attrgetter("_history.bytes"))
     follow_live = property(attrgetter("_follow_live"))
+    holding_snapshot = property(attrgetter("_newest_held"))      # poll(show_newest=False) kept one back
     live_note = property(attrgetter("_live_note"))
     trace = property(attrgetter("_edits.current"))                # the trace on view, edits and all
     original = property(attrgetter("_edits.original"))            # ... as recorded
@@ -102,23 +105,31 @@ class Controller(Intervening):
             self._message = str(err)
             return None
 
-    def poll(self) -> int:
+    def poll(self, show_newest: bool = True) -> int:
         """Take every snapshot waiting in the trainer's queue and the causal results that came in
-        (never blocks); returns how many snapshots."""
+        (never blocks); returns how many snapshots. With `show_newest` False they go into the
+        history but the view stays as it is, until a later poll that may show them (the window
+        holds a live view still while the camera flies: a new trace costs it a re-layout)."""
         got = 0
         for snap in self._link.waiting():
-            self.add_snapshot(snap)
+            self.add_snapshot(snap, show=show_newest)
             got += 1
+        if show_newest and self._newest_held:
+            self._newest_held = False
+            if self._follow_live:
+                self.show_snapshot(-1)
         if self._causal.follow(self.trace, self.step):
             self._version += 1
         return got
 
-    def add_snapshot(self, snap) -> None:
+    def add_snapshot(self, snap, show: bool = True) -> None:
         self._link.record(snap)
         if snap.trace is None:
             return
         self._history.add(snap)
-        if self._follow_live:
+        if not show:
+            self._newest_held = True
+        elif self._follow_live:
             self.show_snapshot(-1)
 
     # -- history -----------------------------------------------------------------------------
@@ -276,8 +287,15 @@ class Controller(Intervening):
         return how_sure(self.trace, metrics or self.latest_metrics, self.other_models)
 
     def step_summary(self) -> str:
-        """'step 2 (0-4): input 5, produced 5 (p 0.98)'"""
-        return "" if self.trace is None else step_summary(self.trace, self.step)
+        """'step 2 (0-4): input 5, produced 5 (p 0.98)'; kept for the trace and step on view,
+        since the timeline asks every frame and it takes a softmax over the trace."""
+        trace = self.trace
+        if trace is None:
+            return ""
+        held = self._summary
+        if held is None or held[0] is not trace or held[1] != self.step:
+            held = self._summary = (trace, self.step, step_summary(trace, self.step))
+        return held[2]
 
     def notify(self, message: str) -> None:
         """A notice for the person (a refused input, ...), shown until the next one."""

@@ -8,6 +8,9 @@ Import it after deciding on headless mode: viz.window reads DISPLAY when first i
 """
 from __future__ import annotations
 
+import math
+import time
+
 from viz.window import HEADLESS, Viewer  # first: it sets pyglet up before pyglet is imported
 
 from pyglet.window import key  # noqa: E402, I001
@@ -22,6 +25,11 @@ from studio.panels import Panels, Perf  # noqa: E402
 from studio.selection import Selection  # noqa: E402
 from studio.view import ViewOptions  # noqa: E402
 from studio.window_size import HEADLESS_SIZE  # noqa: E402
+
+# While the camera moves, a live view takes a new snapshot at most this often: each costs the
+# frame it lands in a re-layout (20 ms on the 2-core CPU), which would make every 30th frame late.
+# The newest is shown as soon as the camera stops.
+LIVE_WHILE_MOVING_S = 2.0
 
 
 def graph_note(layout, voxel: int) -> str:
@@ -63,11 +71,17 @@ class TraceViewer(Viewer):
         self.saved = None            # the checkpoint written when the window closed, if any
         self._framed = False
         self._training_state = None  # (snapshots, error) when update last looked: panels show them
+        self._live_shown_at = -math.inf   # when a snapshot last reached the view
 
     # -- the Viewer's hooks ------------------------------------------------------------------
     def update(self, dt: float) -> bool:
         c = self.controller
-        c.poll()
+        now = time.perf_counter()
+        show = not self.adaptive.in_motion or now - self._live_shown_at >= LIVE_WHILE_MOVING_S
+        held = c.holding_snapshot
+        got = c.poll(show_newest=show)
+        if show and (got or held):
+            self._live_shown_at = now
         c.tick(dt)
         changed = self.sync.update()
         if changed and self.sync.layouts_changed:

@@ -125,14 +125,27 @@ def test_a_screenshot_frame_is_full_detail_even_while_moving(clocked):
     assert a.begin(moving=True, full=True) == FULL_DETAIL
 
 
-def test_moving_frames_are_paced_at_the_target_rate(clocked):
+def test_moving_frames_are_paced_by_their_ends_at_the_target_rate(clocked):
+    """The next moving frame starts a frame interval after the last one ended, less the cost of
+    the dearest recent moving frame, so that it ends (is shown) on time."""
     a, clock = clocked
+    margin = adaptive.PACE_MARGIN
     a.begin(moving=True)
+    clock.now += 0.005
     a.end(5.0)
     clock.now += 0.010
-    assert a.wait_s() == pytest.approx(1 / 30 - 0.010)
+    assert a.wait_s() == pytest.approx(1 / 30 - margin * 0.005 - 0.010)
     assert a.wait_s(lead=1 / 30) <= 0
+    for cost in (12.0, 8.0):          # the dearest of the last few counts, not the last one
+        a.begin(moving=True)
+        clock.now += cost / 1000
+        a.end(cost)
+    assert a.wait_s() == pytest.approx(1 / 30 - margin * 0.012)
     clock.now += 1 / 30
+    assert a.wait_s() <= 0
+    a.begin(moving=True)
+    clock.now += 0.1
+    a.end(100.0)                      # dearer than a frame interval: the next one starts at once
     assert a.wait_s() <= 0
 
 
@@ -219,3 +232,14 @@ def test_pixels_at_full_detail_are_unchanged_and_lower_levels_show_the_same_pict
         assert np.array_equal(image(), before)                 # full detail again: the same pixels
     finally:
         renderer.release()     # not fbo: it stays the context's bound framebuffer (gc frees it)
+
+
+def test_in_motion_lasts_still_s_after_the_last_moving_frame(clocked):
+    a, clock = clocked
+    assert not a.in_motion
+    a.begin(moving=True)
+    a.end(5.0)
+    clock.now += 0.9 * a.still_s
+    assert a.in_motion
+    clock.now += 0.2 * a.still_s
+    assert not a.in_motion

@@ -151,6 +151,23 @@ def _snap(trace, step):
                     trace=trace, history=[])
 
 
+def test_a_snapshot_held_back_while_the_camera_flies_is_shown_at_the_next_poll_that_may(trace):
+    """poll(show_newest=False), the window's while the camera moves: snapshots go into the
+    history, the view keeps its trace until a poll that may show the newest."""
+    c = Controller(history_size=5)
+    c.add_snapshot(_snap(trace, 1))
+    shown = c.viewed_entry
+    c.add_snapshot(_snap(trace, 2), show=False)
+    assert c.holding_snapshot and c.viewed_entry is shown and [e.step for e in c.history] == [1, 2]
+    assert c.poll(show_newest=False) == 0 and c.viewed_entry is shown
+    c.poll()
+    assert not c.holding_snapshot and c.viewed_entry.step == 2
+    c.scrub_history(0)                               # not following live: a held one stays put
+    c.add_snapshot(_snap(trace, 3), show=False)
+    c.poll()
+    assert c.viewed_entry.step == 1 and not c.holding_snapshot
+
+
 def test_history_is_a_bounded_ring_that_drops_old_models(trace):
     c = Controller(history_size=5, keep_models=2)
     for step in range(1, 9):

@@ -29,7 +29,7 @@ from viz.lod import Detail
 LEVELS = (Detail(1.0, 1.0), Detail(0.87, 0.8), Detail(0.76, 0.65), Detail(0.66, 0.5),
           Detail(0.57, 0.4), Detail(0.5, 0.3), Detail(0.43, 0.25), Detail(0.38, 0.2),
           Detail(0.33, 0.15), Detail(0.29, 0.12), Detail(0.25, 0.1))
-BUSY_SHARE = 0.6         # of the frame interval a moving frame may cost
+BUSY_SHARE = 0.6        # of the frame interval a moving frame may cost
 STEP_COST = 0.76         # a frame's cost at one level down, as a share of this one's
 TOLERANCE = 1.1          # frames up to 10% over the budget are not worth a level
 RAISE_BELOW = 0.68       # x budget: one level up (1 / STEP_COST dearer) still fits with 10% spare
@@ -38,6 +38,8 @@ NO_GAIN = 0.9            # a coarser level that costs over 90% of a finer one is
 FRESH_S = 3.0            # frame costs older than this say little about the view on screen now
 STILL_S = 0.3            # seconds without motion after which the picture is still
 HISTORY = 120            # frame times kept for the performance panel's plot
+PACE_FRAMES = 5          # moving frames whose dearest cost the next one is expected to take
+PACE_MARGIN = 1.2        # x that cost: frames on a busy machine vary by about this much
 SOFTWARE_FPS, GPU_FPS = 30.0, 60.0
 MIN_FPS, MAX_FPS = 5.0, 240.0
 
@@ -71,6 +73,8 @@ class AdaptiveDetail:
         self._moving = False               # the frame begun last belongs to a motion
         self._last_motion = -math.inf
         self._begun_at = -math.inf         # when the frame begun last started
+        self._ended_at = -math.inf         # when the last frame was done (shown)
+        self._moving_costs: deque[float] = deque(maxlen=PACE_FRAMES)   # ms, the last moving frames
         self._previous_ms: float | None = None   # the moving frame before this one at this level
         self._fast = 0                     # moving frames in a row cheap enough to raise a level
         self._costs: dict[int, tuple[float, float]] = {}   # level -> (recent cost ms, when)
@@ -94,10 +98,14 @@ class AdaptiveDetail:
         return BUSY_SHARE * self.target_ms
 
     def wait_s(self, lead: float = 0.0) -> float:
-        """Seconds until a moving frame is due at the target rate (<= 0: now), counted `lead`
-        seconds early: the window looks once per event-loop turn, so a frame due within the
-        next turn starts in this one."""
-        return self._begun_at + 1.0 / self._target_fps - lead - self.clock()
+        """Seconds until the next moving frame should start (<= 0: now), counted `lead` seconds
+        early. A frame is seen when it is done, so frames are paced by their ends: the next one
+        starts a frame interval after the last one ended, less what the dearest of the last
+        PACE_FRAMES moving frames cost, so that it is shown on time unless it costs more than
+        those did. (Paced by their starts, every frame dearer than the one before came late.)"""
+        interval = 1.0 / self._target_fps
+        expected = min(PACE_MARGIN * max(self._moving_costs, default=0.0) / 1000.0, interval)
+        return self._ended_at + interval - expected - lead - self.clock()
 
     @property
     def detail(self) -> Detail:
@@ -116,8 +124,10 @@ class AdaptiveDetail:
     def end(self, frame_ms: float) -> None:
         """The frame begun last took `frame_ms`: move the level that moving frames are drawn at."""
         self.recent.append(float(frame_ms))
+        self._ended_at = self.clock()
         if not self._moving:
             return
+        self._moving_costs.append(float(frame_ms))
         now, level, budget = self.clock(), self._moving_level, self.budget_ms
         cost = self._remember(level, frame_ms, now)
         known = {k: c for k in range(len(self.levels)) if (c := self._cost(k, now)) is not None}
@@ -156,6 +166,11 @@ class AdaptiveDetail:
         self._moving_level = min(max(level, 0), len(self.levels) - 1)
         self._previous_ms = None   # the next decision waits for frames at the new level
         self._fast = 0
+
+    @property
+    def in_motion(self) -> bool:
+        """The view moved within the last `still_s` seconds."""
+        return self.clock() - self._last_motion < self.still_s
 
     def still_frame_owed(self) -> bool:
         """True once the motion has stopped and the last picture was drawn below full detail."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 
-READ_FRAMEBUFFER, DRAW_FRAMEBUFFER, COLOR_BUFFER_BIT, LINEAR = 0x8CA8, 0x8CA9, 0x4000, 0x2601
 _LIBRARIES = ("libOpenGL.so.0", "libGL.so.1")
 _gl: ctypes.CDLL | None = None
 
@@ -33,14 +32,3 @@ def _lib() -> ctypes.CDLL:
 def finish() -> None:
     """glFinish: wait until the current context has drawn everything asked of it."""
     _lib().glFinish()
-
-
-def blit(src: int, dst: int, src_rect: tuple[int, int, int, int], dst_rect: tuple[int, int, int, int]) -> None:
-    """Copy the colour of framebuffer `src` (a GL name) over `dst`, rectangles (x, y, w, h) from
-    the bottom-left, stretched with linear filtering. Leaves both bound: rebind with moderngl."""
-    gl = _lib()
-    gl.glBindFramebuffer(READ_FRAMEBUFFER, src)
-    gl.glBindFramebuffer(DRAW_FRAMEBUFFER, dst)
-    sx, sy, sw, sh = src_rect
-    dx, dy, dw, dh = dst_rect
-    gl.glBlitFramebuffer(sx, sy, sx + sw, sy + sh, dx, dy, dx + dw, dy + dh, COLOR_BUFFER_BIT, LINEAR)

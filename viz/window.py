@@ -80,6 +80,7 @@ class Viewer(pyglet.window.Window):
         self.frames = 0              # frames drawn
         self._drawn_at: deque[float] = deque(maxlen=MAX_FPS)
         self._in_frame = False       # imgui's process_inputs ticks pyglet's clock, so pump can re-enter
+        self._wake_owed = False      # a paced frame's wake-up is scheduled (pump)
         self.closed = False          # set once, when the window starts closing
         self.screenshot_dir = Path("screenshots")
         self._mouse = (0.0, 0.0)
@@ -304,10 +305,21 @@ class Viewer(pyglet.window.Window):
         if reason is None:
             return False
         moving = reason in MOVING
-        if moving and self.adaptive.wait_s(lead=1 / MAX_FPS) > 0:
-            return False            # paced: moving frames come at the target rate, no faster
+        if moving:                  # paced: moving frames come at the target rate, no faster
+            wait = self.adaptive.wait_s()
+            if wait > 0:
+                if wait < 1 / MAX_FPS and not self._wake_owed:   # due before the next turn: wake for it
+                    self._wake_owed = True
+                    pyglet.clock.schedule_once(self._wake, wait)
+                return False
         self.draw_frame(dt, moving=moving)
         return True
+
+    def _wake(self, _dt: float) -> None:
+        """A paced frame's moment, between two turns of the loop. The camera keeps to the
+        turns' clock (dt 0 here), so held keys move it once for each stretch of time."""
+        self._wake_owed = False
+        self.pump(0.0)
 
     def draw_frame(self, dt: float, moving: bool = False) -> None:
         """Draw and flip one frame at the detail viz.adaptive picks, and hand it the frame's cost."""
@@ -420,6 +432,7 @@ class Viewer(pyglet.window.Window):
         self.closed = True
         self.on_quit()
         pyglet.clock.unschedule(self.pump)
+        pyglet.clock.unschedule(self._wake)
         if self.imgui is not None:
             self.imgui.shutdown()
             self.imgui = None
