@@ -29,7 +29,7 @@ from viz.lod import Detail
 LEVELS = (Detail(1.0, 1.0), Detail(0.87, 0.8), Detail(0.76, 0.65), Detail(0.66, 0.5),
           Detail(0.57, 0.4), Detail(0.5, 0.3), Detail(0.43, 0.25), Detail(0.38, 0.2),
           Detail(0.33, 0.15), Detail(0.29, 0.12), Detail(0.25, 0.1))
-BUSY_SHARE = 0.6        # of the frame interval a moving frame may cost
+BUSY_SHARE = 0.6         # of the frame interval a moving frame may cost
 STEP_COST = 0.76         # a frame's cost at one level down, as a share of this one's
 TOLERANCE = 1.1          # frames up to 10% over the budget are not worth a level
 RAISE_BELOW = 0.68       # x budget: one level up (1 / STEP_COST dearer) still fits with 10% spare
@@ -72,7 +72,6 @@ class AdaptiveDetail:
         self._moving_level = 0             # the level moving frames are drawn at
         self._moving = False               # the frame begun last belongs to a motion
         self._last_motion = -math.inf
-        self._begun_at = -math.inf         # when the frame begun last started
         self._ended_at = -math.inf         # when the last frame was done (shown)
         self._moving_costs: deque[float] = deque(maxlen=PACE_FRAMES)   # ms, the last moving frames
         self._previous_ms: float | None = None   # the moving frame before this one at this level
@@ -97,15 +96,15 @@ class AdaptiveDetail:
         """What a moving frame may cost."""
         return BUSY_SHARE * self.target_ms
 
-    def wait_s(self, lead: float = 0.0) -> float:
-        """Seconds until the next moving frame should start (<= 0: now), counted `lead` seconds
-        early. A frame is seen when it is done, so frames are paced by their ends: the next one
-        starts a frame interval after the last one ended, less what the dearest of the last
-        PACE_FRAMES moving frames cost, so that it is shown on time unless it costs more than
-        those did. (Paced by their starts, every frame dearer than the one before came late.)"""
+    def wait_s(self) -> float:
+        """Seconds until the next moving frame should start (<= 0: now). A frame is seen when
+        it is done, so frames are paced by their ends: the next one starts a frame interval after
+        the last one ended, less PACE_MARGIN times what the dearest of the last PACE_FRAMES
+        moving frames cost, so that it is shown on time unless it costs more than that. (Paced
+        by their starts, every frame dearer than the one before came late.)"""
         interval = 1.0 / self._target_fps
         expected = min(PACE_MARGIN * max(self._moving_costs, default=0.0) / 1000.0, interval)
-        return self._ended_at + interval - expected - lead - self.clock()
+        return self._ended_at + interval - expected - self.clock()
 
     @property
     def detail(self) -> Detail:
@@ -114,7 +113,7 @@ class AdaptiveDetail:
     def begin(self, moving: bool, full: bool = False) -> Detail:
         """The detail of the frame about to be drawn; `moving`: input or the camera asked for it,
         `full`: it must be drawn at full detail whatever happens (a screenshot)."""
-        now = self._begun_at = self.clock()
+        now = self.clock()
         if moving:
             self._last_motion = now
         self._moving = not full and now - self._last_motion < self.still_s
