@@ -37,10 +37,10 @@ def _framebuffers(size: tuple[int, int], samples: int) -> tuple[moderngl.Framebu
         # bound before the old target goes: moderngl binds the current framebuffer again after
         # making one, and binding a deleted one is a GL_INVALID_OPERATION
         draw.use()
-        for fbo in (_target or (None,))[1:]:
+        old, _target = _target, (key, draw, resolve)
+        for fbo in old[1:] if old is not None else ():
             if fbo is not None:
                 gl_context.release_framebuffer(fbo)
-        _target = (key, draw, resolve)
     return _target[1], _target[2]
 
 
