@@ -39,12 +39,11 @@ class PerformancePanel:
                 self._detail(perf.adaptive)
             imgui.text_colored(f"cubes {perf.cubes:,}  sprites {perf.sprites:,}  "
                                f"slabs {perf.slab_voxels:,}", *DIM)
+            line = f"draw calls {perf.draw_calls}, render {perf.render_ms:.1f} ms"
             if c.trainer is None:       # the demo: no training, no history to speak of
-                imgui.text(f"draw calls {perf.draw_calls}, render {perf.render_ms:.1f} ms")
+                imgui.text(line)
             else:
-                eps = c.latest_metrics.get("examples_per_s")
-                imgui.text(f"draw calls {perf.draw_calls}, render {perf.render_ms:.1f} ms, "
-                           f"train {fmt(eps, ',.0f')} ex/s")
+                imgui.text(f"{line}, train {fmt(c.latest_metrics.get('examples_per_s'), ',.0f')} ex/s")
                 imgui.text_colored(f"snapshots {c.snapshots_received}, history {len(c.history)}/"
                                    f"{c.history.maxlen} ({c.history_bytes / 2**20:.0f} MB)", *DIM)
         imgui.end()

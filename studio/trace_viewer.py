@@ -9,7 +9,6 @@ Import it after deciding on headless mode: viz.window reads DISPLAY when first i
 from __future__ import annotations
 
 import math
-import time
 
 from viz.window import HEADLESS, Viewer  # first: it sets pyglet up before pyglet is imported
 
@@ -76,11 +75,10 @@ class TraceViewer(Viewer):
     # -- the Viewer's hooks ------------------------------------------------------------------
     def update(self, dt: float) -> bool:
         c = self.controller
-        now = time.perf_counter()
-        show = not self.adaptive.in_motion or now - self._live_shown_at >= LIVE_WHILE_MOVING_S
-        held = c.holding_snapshot
-        got = c.poll(show_newest=show)
-        if show and (got or held):
+        now = self.adaptive.clock()
+        shown = c.viewed_entry
+        c.poll(show_newest=not self.adaptive.in_motion or now - self._live_shown_at >= LIVE_WHILE_MOVING_S)
+        if c.viewed_entry is not shown:
             self._live_shown_at = now
         c.tick(dt)
         changed = self.sync.update()
