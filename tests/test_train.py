@@ -161,6 +161,27 @@ def test_a_resume_without_optimizer_moments_warms_the_learning_rate_up_again(tmp
         [full / 4, full / 2, 3 * full / 4, full], rel=1e-4)
 
 
+def test_carry_loss_on_resume_adds_an_untrained_probe_and_restarts_the_moments(tmp_path):
+    trainer = _trainer(tmp_path, steps=6, warmup_steps=4, decay_steps=10**6)
+    trainer.run()
+    with_probe = Trainer(replace(trainer.cfg, resume=str(tmp_path / "t.pt"), steps=8,
+                                 out=str(tmp_path / "carry.pt"), carry_loss=0.5))
+    assert with_probe.model.config == replace(trainer.model.config, carry_loss=0.5)
+    assert with_probe.model.carry_head is not None and with_probe.warm_from == 6
+    assert not with_probe.optimizer.state            # the old groups do not fit the new weights
+    for name, weight in trainer.model.state_dict().items():
+        assert torch.equal(weight, with_probe.model.state_dict()[name]), name
+    with_probe.run()
+    assert ttm.load(tmp_path / "carry.pt").config.carry_loss == 0.5
+    kept = Trainer(replace(trainer.cfg, resume=str(tmp_path / "carry.pt"), steps=9,
+                           out=str(tmp_path / "again.pt")))                   # no flag: kept
+    assert kept.model.config.carry_loss == 0.5 and kept.optimizer.state and kept.warm_from == 0
+    dropped = Trainer(replace(kept.cfg, carry_loss=0.0))
+    assert dropped.model.carry_head is None and dropped.warm_from == 8
+    with pytest.raises(ValueError, match="--carry-loss"):
+        Trainer(replace(trainer.cfg, carry_loss=-1.0))
+
+
 def test_background_thread_publishes_snapshots_and_stops_cleanly(tmp_path):
     trainer = _trainer(tmp_path, snapshot_every_s=0.0, snapshot_queue=2)
     trainer.start()

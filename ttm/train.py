@@ -95,6 +95,12 @@ class TrainConfig:
                                                "advances the curriculum",
                                           real(0, open_low=True), flag="--stage-threshold")
     max_stage_steps: int = setting(6000, "steps after which a stage advances anyway", whole(1))
+    carry_loss: float | None = setting(None, "weight of the auxiliary carry loss "
+                                             "(TTMConfig.carry_loss; 0: none). Default: the "
+                                             "--resume model's, 0 for a new one. Given on "
+                                             "--resume, it adds the carry probe to a model "
+                                             "without one (AdamW's moments then restart)",
+                                       real(0, finite=True, optional=True))
 
     def check(self) -> None:
         """ValueError naming the first setting whose value cannot work (`--lr inf: must be a
@@ -152,6 +158,11 @@ class Trainer:
         resume = checkpoint.read(cfg.resume) if cfg.resume else None
         config = (checkpoint.model_config(resume, cfg.resume) if resume
                   else (model_config or TTMConfig()))
+        if cfg.carry_loss is not None:
+            try:
+                config = replace(config, carry_loss=cfg.carry_loss)
+            except ValueError as err:
+                raise ValueError(f"--carry-loss {cfg.carry_loss}: {err}") from None
         if cfg.digits > config.max_digits:
             raise ValueError(f"--digits {cfg.digits}: this model takes operands of at most "
                              f"{config.max_digits} digits")
@@ -197,15 +208,15 @@ class Trainer:
         """Take the model, optimizer, curriculum and counters from a checkpoint read by
         ttm.checkpoint.read (which checked the types of its entries); anything that cannot work
         raises here, before training starts."""
-        self.model.load_state_dict(ckpt["model"])
+        probe_changed = self._load_weights(ckpt["model"])
         state = ckpt.get("trainer") or {}
-        if "optimizer" in state:
+        if "optimizer" in state and not probe_changed:
             self.optimizer.load_state_dict(state["optimizer"])
             self._check_optimizer_state()
         if "curriculum" in state:
             self._load_curriculum(state["curriculum"])
         self.step = state.get("step", 0)
-        if "optimizer" not in state:  # an exported model: AdamW's moments start from zero
+        if "optimizer" not in state or probe_changed:  # AdamW's moments start from zero
             self.warm_from = self.step
         self.examples = state.get("examples", 0)
         self.skipped_nonfinite = state.get("skipped_nonfinite", 0)
@@ -219,6 +230,16 @@ class Trainer:
         elif self.dist.enabled:
             self.rng = np.random.default_rng([self.cfg.seed, self.dist.rank, self.step])
         self.metrics = ckpt.get("metrics", {})
+
+    def _load_weights(self, weights: dict) -> bool:
+        """Load the checkpoint's weights into the model; True when only the carry probe differs
+        (added by --carry-loss, or dropped by --carry-loss 0): a new probe starts untrained, and
+        the optimizer's parameter groups no longer match the checkpoint's."""
+        missing, unexpected = self.model.load_state_dict(weights, strict=False)
+        others = [k for k in missing + unexpected if not k.startswith("carry_head.")]
+        if others:  # model_config checked the names against the checkpoint's own config
+            raise ValueError(f"weights do not fit the model: {others[0]}")
+        return bool(missing or unexpected)
 
     def _check_optimizer_state(self) -> None:
         for group in self.optimizer.param_groups:
