@@ -31,6 +31,7 @@ from studio.timeline import PlaybackClock, Timeline
 from studio.trainer_link import TrainerLink
 from studio.walkthrough import how_sure, step_summary
 from ttm import Trace
+from ttm.confidence import cell_confidence
 
 
 class Controller(Intervening):
@@ -277,14 +278,26 @@ class Controller(Intervening):
         return describe(sel, self.trace, self.step)
 
     # -- text for panels ---------------------------------------------------------------------
+    def _metrics_on_view(self) -> dict | None:
+        """The metrics of the snapshot on view, else the checkpoint's, else the newest."""
+        entry = self.viewed_entry
+        metrics = entry.metrics if entry is not None else getattr(self.trace.model, "metrics", None)
+        return metrics or self.latest_metrics
+
     def how_sure(self) -> list[str]:
         """The run's time and how often the model gets the problem's cell right, from the metrics
         of the snapshot on view (else the checkpoint's): see walkthrough.how_sure."""
         if self.trace is None:
             return []
-        entry = self.viewed_entry
-        metrics = entry.metrics if entry is not None else getattr(self.trace.model, "metrics", None)
-        return how_sure(self.trace, metrics or self.latest_metrics, self.other_models)
+        return how_sure(self.trace, self._metrics_on_view(), self.other_models)
+
+    def digit_trust(self) -> list[tuple[str, float | None]]:
+        """The answer's digits with how often each is right on the problem's cell, when that cell
+        is weak enough to warn about (else empty): see CellConfidence.digit_trust."""
+        if self.trace is None:
+            return []
+        confidence = cell_confidence(self._metrics_on_view() or {}, self.trace.a, self.trace.b)
+        return confidence.digit_trust(self.trace.answer) if confidence.warning() else []
 
     def step_summary(self) -> str:
         """'step 2 (0-4): input 5, produced 5 (p 0.98)'; kept for the trace and step on view,

@@ -8,6 +8,7 @@ from studio.controller import Controller
 from studio.input_parse import InputError, parse_problem
 from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel
 from studio.walkthrough import outcome
+from ttm.confidence import WARN_BELOW
 
 
 def _slider(slider, label: str, value, lo, hi, fmt: str, width: float, on_change) -> None:
@@ -17,6 +18,13 @@ def _slider(slider, label: str, value, lo, hi, fmt: str, width: float, on_change
     imgui.pop_item_width()
     if moved:
         on_change(value)
+
+
+def trust_color(right: float | None) -> tuple[float, float, float, float]:
+    """GOOD for a digit right >= 90% of the time, WARN from 50%, BAD below, DIM unmeasured."""
+    if right is None:
+        return DIM
+    return GOOD if right >= WARN_BELOW else WARN if right >= 0.5 else BAD
 
 
 class TimelinePanel:
@@ -34,7 +42,13 @@ class TimelinePanel:
                 t = c.trace
                 imgui.text(f"target {t.expected}   prediction ")
                 imgui.same_line(spacing=0)
-                imgui.text_colored(outcome(t), *(GOOD if t.correct else BAD))
+                trust = c.digit_trust()
+                if trust:
+                    self._trusted_digits(trust)
+                    imgui.same_line(spacing=0)
+                    imgui.text_colored(" (correct)" if t.correct else " (wrong)", *(GOOD if t.correct else BAD))
+                else:
+                    imgui.text_colored(outcome(t), *(GOOD if t.correct else BAD))
                 for line in c.how_sure():
                     imgui.text_colored(line, *(WARN if line.startswith("warning") else DIM))
                 imgui.text_colored(c.step_summary(), *DIM)
@@ -54,6 +68,18 @@ class TimelinePanel:
                         c.set_speed)
             self._history_row(rect)
         imgui.end()
+
+    @staticmethod
+    def _trusted_digits(trust) -> None:
+        """The answer digit by digit, each coloured by how often the model gets it right on
+        this cell (hover: the figure), so a glance shows which digits to believe."""
+        for i, (digit, right) in enumerate(trust):
+            if i:
+                imgui.same_line(spacing=0)
+            imgui.text_colored(digit, *trust_color(right))
+            if imgui.is_item_hovered():
+                imgui.set_tooltip("not measured" if right is None
+                                  else f"this digit is right {100 * right:.0f}% of the time")
 
     def _problem_row(self) -> None:
         imgui.push_item_width(110)

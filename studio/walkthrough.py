@@ -150,12 +150,21 @@ def how_sure(trace: Trace, metrics: dict | None, others: dict[str, dict] | None 
     warning = confidence.warning()
     if warning:
         lines.append(f"warning: {warning}")
+        trust = confidence.digit_trust(trace.answer)
+        if trust:
+            lines.append(digit_trust_line(confidence.name, trust))
         better = better_elsewhere(others or {}, trace.a, trace.b, confidence)
         if better is not None:
             path, other = better
             lines.append(f"{path} gets {other.name} right {100 * other.exact:.0f}% of the time: "
                          f"--checkpoint {path}")
     return lines
+
+
+def digit_trust_line(cell: str, trust: list[tuple[str, float | None]]) -> str:
+    """"digit by digit, 4×4 answers are right: 7 62%  4 10%  ...  2 100%"."""
+    parts = [f"{d} {'?' if p is None else f'{100 * p:.0f}%'}" for d, p in trust]
+    return f"digit by digit, {cell} answers are right: {'  '.join(parts)}"
 
 
 def format_walkthrough(trace: Trace, top: int = 3, metrics: dict | None = None,

@@ -1,5 +1,9 @@
 """How sure the model is: the problem's cell, measured exact match from the checkpoint's metrics,
 warnings for weak or never-trained cells, and the run's time."""
+import torch
+
+from studio.panel_frame import BAD, DIM, GOOD, WARN
+from ttm import tokens as tok
 from ttm.confidence import cell_confidence
 from ttm_fixtures import tiny_model
 
@@ -75,3 +79,33 @@ def test_a_weak_cell_names_the_checkpoint_beside_it_that_does_it_better(tmp_path
     close = cell_confidence({"evaluation": evaluation(0.89)}, 583, 671)
     assert better_elsewhere(tables, 583, 671, close) is None                # not 10 points better
     assert how_sure(model.trace(583, 67), {"evaluation": EVALUATION}, tables)[-1].startswith("3×2")  # no warning
+
+
+def test_a_weak_cell_tells_which_digits_of_the_answer_to_trust():
+    """The stored per-digit accuracy (least significant first) is read back onto the written
+    answer (most significant first), and the walkthrough says it after the warning."""
+    from studio.timeline_panel import trust_color
+    from studio.walkthrough import how_sure
+    measured = {**EVALUATION, "cells": [
+        {**c, "digit_accuracy": [1.0, 0.98, 0.24, 0.14, 0.09, 0.1, 0.62, 0.97]}
+        if (c["a_digits"], c["b_digits"]) == (4, 4) else c for c in EVALUATION["cells"]]}
+    weak = cell_confidence({"evaluation": measured}, 1234, 5678)
+    assert weak.digit_trust(7449552) == [("7", 0.62), ("4", 0.1), ("4", 0.09), ("9", 0.14),
+                                         ("5", 0.24), ("5", 0.98), ("2", 1.0)]
+    assert weak.digit_trust(123456789)[0] == ("1", None)          # a place never measured
+    assert weak.digit_trust(None) == []
+    assert cell_confidence({"evaluation": EVALUATION}, 1234, 5678).digit_trust(7449552) == []
+    assert [trust_color(p) for p in (1.0, 0.9, 0.62, 0.1, None)] == [
+        GOOD, GOOD, WARN, BAD, DIM]
+
+    model = tiny_model(seed=2, max_digits=4)
+    with torch.no_grad():
+        model.step.head.bias[tok.EOS] = -1e4        # an untrained model may answer no digits
+    trace = model.trace(1234, 5678)
+    lines = how_sure(trace, {"evaluation": measured})
+    assert lines[-2].startswith("warning:")
+    assert lines[-1] == "digit by digit, 4×4 answers are right: " + "  ".join(
+        f"{d} {'?' if p is None else f'{100 * p:.0f}%'}" for d, p in weak.digit_trust(trace.answer))
+    assert lines[-1].endswith(f"{str(trace.answer)[-1]} 100%")
+    strong = how_sure(model.trace(583, 67), {"evaluation": measured})   # 3×2: no warning
+    assert not any(line.startswith("digit by digit") for line in strong)

@@ -12,7 +12,8 @@ import torch
 from chart_checks import read_chart
 from ttm import plots, save, tokens as tok
 from ttm.evaluate import default_max_digits, heatmap, main as evaluate_main
-from ttm.metrics import cell_table, format_table, table_from_records, table_mean, table_records
+from ttm.metrics import (Score, cell_table, format_table, score, table_from_records, table_mean,
+                         table_records)
 from ttm.model import TTM
 from ttm_fixtures import tiny_config
 
@@ -59,16 +60,43 @@ def test_format_table_is_markdown_in_percent():
         "| a \\ b | 1 digit | 2 digits |", "|---|---|---|",
         "| 1 digit | 100.0 | 50.0 |", "| 2 digits | 25.0 | 0.0 |"]
     assert format_table(table, 1).splitlines()[3] == "| 2 digits | 50.0 | 12.5 |"
-    assert table_from_records(table_records(table)) == table
+    scored = {cell: Score(*values, (1.0, values[1])) for cell, values in table.items()}
+    assert table_from_records(table_records(scored)) == scored
+    old_rows = [{k: v for k, v in r.items() if k != "digit_accuracy"} for r in table_records(scored)]
+    assert table_from_records(old_rows)[(1, 2)] == Score(0.5, 0.75, ())   # written before digits
 
 
 def test_cell_table_of_a_perfect_model():
     table = cell_table(Oracle(), 2, per_cell=30, seed=5)
     assert set(table) == {(1, 1), (1, 2), (2, 1), (2, 2)}
-    assert all(v == (1.0, 1.0) for v in table.values())
+    assert all(v.exact == v.token_accuracy == 1.0 and set(v.digit_accuracy) == {1.0}
+               for v in table.values())
     assert table_mean(table) == (1.0, 1.0)
     assert table_records(table)[1] == {"a_digits": 1, "b_digits": 2, "exact_match": 1.0,
-                                       "token_accuracy": 1.0}
+                                       "token_accuracy": 1.0, "digit_accuracy": [1.0, 1.0, 1.0]}
+
+
+class MissesTheTens(Oracle):
+    """Right but for the tens digit of every answer that has one; answers of 18 and more come out
+    a digit short."""
+    def generate(self, pairs):
+        out = []
+        for a, b in pairs:
+            answer = tok.answer_tokens(a * b)
+            if len(answer) > 2:
+                answer[1] = (answer[1] + 1) % 10
+            out.append(answer[:-2] + [tok.EOS] if a * b >= 18 else answer)
+        return out
+
+
+def test_digit_accuracy_says_which_positions_of_the_answer_are_wrong():
+    pairs = [(3, 4), (2, 3), (9, 9), (7, 8), (3, 5)]   # 12, 6, 81, 56, 15
+    result = score(MissesTheTens(), pairs)
+    assert result.exact == pytest.approx(1 / 5)                          # 6 alone
+    assert result.digit_accuracy == pytest.approx((1.0, 0.0))            # units right, tens never
+    # tokens: 12 -> 2 of 3 right (tens wrong), 6 -> 2/2, 81 and 56 -> 1/3 (their ones digit,
+    # cut short), 15 -> 2/3
+    assert result.token_accuracy == pytest.approx((2 + 2 + 1 + 1 + 2) / 14)
 
 
 def test_default_max_digits_is_one_beyond_training_capped():

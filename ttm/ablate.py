@@ -80,7 +80,7 @@ def run_variant(name: str, base: TTMConfig, cfg: TrainConfig, eval_digits: int, 
             "params": sum(p.numel() for p in model.parameters()), "steps": trainer.step,
             "examples": trainer.examples, "wall_s": wall, "train_loss": trainer.metrics.get("loss"),
             "eval_loss": teacher_forced_loss(model, held_out),
-            "cells": {f"{da}x{db}": exact for (da, db), (exact, _) in sorted(table.items())},
+            "cells": {f"{da}x{db}": s.exact for (da, db), s in sorted(table.items())},
             "token_accuracy": table_mean(table)[1], "exact_match": table_mean(table)[0]}
 
 

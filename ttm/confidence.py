@@ -20,6 +20,8 @@ class CellConfidence:
     problems: int | None             # problems behind `exact` (None: not recorded)
     source: str                      # "evaluation", "training" or "none"
     trained: bool | None             # did the curriculum reach this cell (None: unknown)
+    digits: tuple[float, ...] = ()   # measured accuracy per answer digit, least significant
+                                     # first (stored evaluations only; empty: not measured)
 
     @property
     def name(self) -> str:
@@ -44,6 +46,15 @@ class CellConfidence:
             return f"this model gets {self.name} right {100 * self.exact:.0f}% of the time"
         return None
 
+    def digit_trust(self, answer: int | None) -> list[tuple[str, float | None]]:
+        """The digits of `answer`, as written (most significant first), each with how often this
+        cell's answers have that digit right (None: not measured); empty without measurements."""
+        if answer is None or not self.digits:
+            return []
+        written = str(answer)
+        places = range(len(written) - 1, -1, -1)      # place value of each written digit
+        return [(d, self.digits[k] if k < len(self.digits) else None) for d, k in zip(written, places)]
+
 
 def cell_of(a: int, b: int) -> tuple[int, int]:
     return len(str(a)), len(str(b))
@@ -58,7 +69,8 @@ def cell_confidence(metrics: dict, a: int, b: int) -> CellConfidence:
     for record in evaluation.get("cells", []):
         if (record["a_digits"], record["b_digits"]) == cell:
             return CellConfidence(cell, float(record["exact_match"]), evaluation.get("per_cell"),
-                                  "evaluation", trained)
+                                  "evaluation", trained,
+                                  tuple(map(float, record.get("digit_accuracy", ()))))
     estimate = (metrics.get("cell_exact") or {}).get(f"{cell[0]}x{cell[1]}")
     if estimate is not None:
         return CellConfidence(cell, float(estimate), metrics.get("cell_problems"), "training", trained)

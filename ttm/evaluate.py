@@ -38,7 +38,7 @@ def default_max_digits(ckpt: dict) -> int:
 
 
 def evaluate(model, max_digits: int, per_cell: int, seed: int, label: str = "") -> dict:
-    """{(da, db): (exact, token accuracy)} with a progress bar over the cells on stderr."""
+    """{(da, db): Score (exact, token and digit accuracy)} with a progress bar over the cells."""
     with tqdm(total=max_digits**2, desc=label or None, unit="cell", mininterval=1.0,
               file=sys.stderr) as bar:
         def progress(cell, result) -> None:

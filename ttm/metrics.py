@@ -1,6 +1,8 @@
 """Exact match and token accuracy of greedy answers, overall and per (digits of a, digits of b)."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import torch
 
@@ -10,26 +12,42 @@ from .data import make_batch, random_pairs
 from .model import evaluating
 
 
-def score(model, pairs, batch_size: int = 500) -> tuple[float, float]:
-    """(exact match, token accuracy) of the model's greedy answers on `pairs`.
+class Score(NamedTuple):
+    exact: float                            # share of answers right in full
+    token_accuracy: float                   # share of answer positions right, EOS included
+    digit_accuracy: tuple[float, ...] = ()  # per answer digit, least significant first: share
+                                            # right among the answers that have that digit
 
-    Token accuracy compares the answer position by position, EOS included, against the target.
+
+def score(model, pairs, batch_size: int = 500) -> Score:
+    """How well the model's greedy answers to `pairs` match the products.
+
+    Token accuracy compares the answer position by position, EOS included, against the target;
+    digit accuracy does so per digit position, which tells which digits of an answer to trust.
     """
     exact = correct_tokens = total_tokens = 0
+    width = max(len(str(a)) + len(str(b)) for a, b in pairs)  # the most digits a product has
+    digit_right, digit_seen = np.zeros(width), np.zeros(width)
     with evaluating(model):
         for i in range(0, len(pairs), batch_size):
             chunk = pairs[i : i + batch_size]
             for (a, b), produced in zip(chunk, model.generate(chunk)):
                 target = tok.answer_tokens(a * b)
+                hits = [p == t for p, t in zip(produced, target)]  # a short answer misses the rest
                 exact += produced == target
-                correct_tokens += sum(p == t for p, t in zip(produced, target))
+                correct_tokens += sum(hits)
                 total_tokens += len(target)
-    return exact / len(pairs), correct_tokens / total_tokens
+                digits = len(target) - 1                            # the last token is EOS
+                digit_seen[:digits] += 1
+                digit_right[: min(digits, len(hits))] += hits[:digits]
+    measured = digit_seen > 0                                       # a prefix of the positions
+    return Score(exact / len(pairs), correct_tokens / total_tokens,
+                 tuple((digit_right[measured] / digit_seen[measured]).tolist()))
 
 
 def cell_table(model, max_digits: int, per_cell: int, seed: int = 1234,
-               progress=None) -> dict[tuple[int, int], tuple[float, float]]:
-    """{(da, db): (exact match, token accuracy)} on fresh seeded problems, per cell up to max_digits.
+               progress=None) -> dict[tuple[int, int], Score]:
+    """{(da, db): Score} on fresh seeded problems, per cell up to max_digits.
 
     Each cell has its own generator seeded from (seed, da, db), so a cell's problems do not depend
     on which other cells are evaluated.
@@ -74,13 +92,17 @@ def teacher_forced_loss(model, pairs, batch_size: int = 500) -> float:
 
 def table_records(table) -> list[dict]:
     """The cell table as JSON-ready rows, in cell order."""
-    return [{"a_digits": da, "b_digits": db, "exact_match": exact, "token_accuracy": token_acc}
-            for (da, db), (exact, token_acc) in sorted(table.items())]
+    return [{"a_digits": da, "b_digits": db, "exact_match": s.exact,
+             "token_accuracy": s.token_accuracy, "digit_accuracy": list(s.digit_accuracy)}
+            for (da, db), s in sorted(table.items())]
 
 
-def table_from_records(records: list[dict]) -> dict[tuple[int, int], tuple[float, float]]:
-    """Inverse of table_records: the cell table back from its JSON rows."""
-    return {(r["a_digits"], r["b_digits"]): (r["exact_match"], r["token_accuracy"]) for r in records}
+def table_from_records(records: list[dict]) -> dict[tuple[int, int], Score]:
+    """Inverse of table_records: the cell table back from its JSON rows (rows written before
+    digit accuracy was measured have none)."""
+    return {(r["a_digits"], r["b_digits"]): Score(r["exact_match"], r["token_accuracy"],
+                                                  tuple(r.get("digit_accuracy", ())))
+            for r in records}
 
 
 def table_mean(table, cells=None) -> tuple[float, float]:

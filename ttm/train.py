@@ -359,9 +359,9 @@ class Trainer:
         new = self.curriculum.new_cells()
         exact = float(np.mean([result[c][0] for c in new]))
         token_acc = float(np.mean([result[c][1] for c in new]))
-        advanced = self.curriculum.observe(self.step, {c: e for c, (e, _) in result.items()})
+        advanced = self.curriculum.observe(self.step, {c: s.exact for c, s in result.items()})
         self.metrics.update(exact=exact, token_accuracy=token_acc, stage=self.curriculum.stage,
-                            cell_exact={cell_key(c): e for c, (e, _) in result.items()})
+                            cell_exact={cell_key(c): s.exact for c, s in result.items()})
         if advanced:
             self.metrics["stage_advanced_at"] = self.step
         return exact
