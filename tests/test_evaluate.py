@@ -12,7 +12,7 @@ import torch
 from chart_checks import read_chart
 from ttm import plots, save, tokens as tok
 from ttm.evaluate import default_max_digits, heatmap, main as evaluate_main
-from ttm.metrics import (Score, cell_table, format_table, score, table_from_records, table_mean,
+from ttm.metrics import (Score, cell_table, format_digit_table, format_table, score, table_from_records, table_mean,
                          table_records)
 from ttm.model import TTM
 from ttm_fixtures import tiny_config
@@ -64,6 +64,12 @@ def test_format_table_is_markdown_in_percent():
     assert table_from_records(table_records(scored)) == scored
     old_rows = [{k: v for k, v in r.items() if k != "digit_accuracy"} for r in table_records(scored)]
     assert table_from_records(old_rows)[(1, 2)] == Score(0.5, 0.75, ())   # written before digits
+    scored[(2, 2)] = Score(0.0, 0.125, (1.0, 0.5, 0.125))
+    assert format_digit_table(scored).splitlines() == [
+        "| cell \\ digit from the right | 1 | 2 | 3 |", "|---|---|---|---|",
+        "| 1×1 | 100.0 | 100.0 |  |", "| 1×2 | 100.0 | 75.0 |  |",
+        "| 2×1 | 100.0 | 50.0 |  |", "| 2×2 | 100.0 | 50.0 | 12.5 |"]
+    assert format_digit_table({(1, 1): Score(1.0, 1.0)}) == "| cell \\ digit from the right |\n|---|"
 
 
 def test_cell_table_of_a_perfect_model():

@@ -20,7 +20,8 @@ import torch
 from tqdm import tqdm
 
 from . import checkpoint
-from .metrics import cell_table, format_table, table_from_records, table_mean, table_records
+from .metrics import (cell_table, format_digit_table, format_table, table_from_records, table_mean,
+                      table_records)
 from .saved import read_saved
 
 
@@ -146,6 +147,9 @@ def main(argv=None) -> dict:
     print(format_table(table, 0))
     print("\nToken accuracy (%)\n")
     print(format_table(table, 1))
+    if any(s.digit_accuracy for s in table.values()):
+        print("\nDigit accuracy (%), per answer digit counted from the right (1: units)\n")
+        print(format_digit_table(table))
     print()
     for name in ("overall", "trained_range", "beyond_training"):
         if name in result:

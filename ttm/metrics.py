@@ -78,6 +78,16 @@ def format_table(table, which: int = 0) -> str:
     return markdown.table(["a \\ b"] + [digits(db) for db in range(1, n + 1)], rows)
 
 
+def format_digit_table(table) -> str:
+    """A Markdown table of digit accuracy in percent: a row per cell that has it, a column per
+    answer digit counted from the right ("" where the cell's products have no such digit)."""
+    scored = {cell: s for cell, s in sorted(table.items()) if s.digit_accuracy}
+    width = max((len(s.digit_accuracy) for s in scored.values()), default=0)
+    rows = [[f"{da}×{db}"] + [f"{100 * s.digit_accuracy[k]:.1f}" if k < len(s.digit_accuracy) else ""
+                              for k in range(width)] for (da, db), s in scored.items()]
+    return markdown.table(["cell \\ digit from the right"] + [str(k + 1) for k in range(width)], rows)
+
+
 def teacher_forced_loss(model, pairs, batch_size: int = 500) -> float:
     """Mean cross-entropy per answer token under teacher forcing, in eval mode (no dropout)."""
     total = tokens = 0.0
