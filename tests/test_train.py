@@ -182,6 +182,24 @@ def test_carry_loss_on_resume_adds_an_untrained_probe_and_restarts_the_moments(t
         Trainer(replace(trainer.cfg, carry_loss=-1.0))
 
 
+def test_a_stored_evaluation_is_kept_until_the_weights_change(tmp_path):
+    """ttm.evaluate --store's table describes the weights it measured: a resumed run keeps it
+    while the weights are those, and drops it at its first update (the demo and the app would
+    otherwise quote it for another model)."""
+    trainer = _trainer(tmp_path, steps=3)
+    trainer.run()
+    ttm.checkpoint.store_metrics(tmp_path / "t.pt", evaluation={"step": 3, "cells": []})
+    resumed = Trainer(replace(trainer.cfg, resume=str(tmp_path / "t.pt"), steps=5,
+                              out=str(tmp_path / "r.pt")))
+    assert resumed.metrics["evaluation"]["step"] == 3
+    resumed.save()
+    assert ttm.load(tmp_path / "r.pt").metrics["evaluation"]["step"] == 3    # same weights
+    resumed.train_step()
+    assert "evaluation" not in resumed.metrics
+    resumed.save()
+    assert "evaluation" not in ttm.load(tmp_path / "r.pt").metrics
+
+
 def test_background_thread_publishes_snapshots_and_stops_cleanly(tmp_path):
     trainer = _trainer(tmp_path, snapshot_every_s=0.0, snapshot_queue=2)
     trainer.start()

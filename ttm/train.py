@@ -317,6 +317,9 @@ class Trainer:
             return self._skip()
         self.optimizer.step()
         self.nonfinite_run = 0
+        # A stored evaluation table (ttm.evaluate --store) measured the weights as they were;
+        # from the first update on it would describe another model, so it goes.
+        self.metrics.pop("evaluation", None)
         if not weights_finite(self.model):
             raise NonFiniteWeights(
                 f"the weights became non-finite at step {self.step} (learning rate "
