@@ -46,7 +46,8 @@ class TimelinePanel:
                 if trust:
                     self._trusted_digits(trust)
                     imgui.same_line(spacing=0)
-                    imgui.text_colored(" (correct)" if t.correct else " (wrong)", *(GOOD if t.correct else BAD))
+                    imgui.text_colored(" (correct)" if t.correct else " (wrong)",
+                                       *(GOOD if t.correct else BAD))
                 else:
                     imgui.text_colored(outcome(t), *(GOOD if t.correct else BAD))
                 for line in c.how_sure():

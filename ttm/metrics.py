@@ -1,4 +1,4 @@
-"""Exact match and token accuracy of greedy answers, overall and per (digits of a, digits of b)."""
+"""Exact match, token and digit accuracy of greedy answers, overall and per cell (digits of a, b)."""
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -83,9 +83,10 @@ def format_digit_table(table) -> str:
     answer digit counted from the right ("" where the cell's products have no such digit)."""
     scored = {cell: s for cell, s in sorted(table.items()) if s.digit_accuracy}
     width = max((len(s.digit_accuracy) for s in scored.values()), default=0)
-    rows = [[f"{da}×{db}"] + [f"{100 * s.digit_accuracy[k]:.1f}" if k < len(s.digit_accuracy) else ""
-                              for k in range(width)] for (da, db), s in scored.items()]
-    return markdown.table(["cell \\ digit from the right"] + [str(k + 1) for k in range(width)], rows)
+    percent = lambda s, k: f"{100 * s.digit_accuracy[k]:.1f}" if k < len(s.digit_accuracy) else ""  # noqa: E731
+    rows = [[f"{da}×{db}"] + [percent(s, k) for k in range(width)] for (da, db), s in scored.items()]
+    header = ["cell \\ digit from the right"] + [str(k + 1) for k in range(width)]
+    return markdown.table(header, rows)
 
 
 def teacher_forced_loss(model, pairs, batch_size: int = 500) -> float:
