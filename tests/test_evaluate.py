@@ -11,7 +11,7 @@ import torch
 
 from chart_checks import read_chart
 from ttm import plots, save, tokens as tok
-from ttm.evaluate import default_max_digits, heatmap, main as evaluate_main
+from ttm.evaluate import default_max_digits, digit_heatmap, heatmap, main as evaluate_main
 from ttm.metrics import (Score, cell_table, format_digit_table, format_table, score, table_from_records, table_mean,
                          table_records)
 from ttm.model import TTM
@@ -52,6 +52,27 @@ def test_heatmap_paints_each_cell_with_the_colormap_at_its_value(tmp_path):
             painted.append(tuple(pixel))
         assert len(set(painted)) == 4
         assert [t.get_text() for t in ax.texts] == [f"{100 * v[which]:.1f}" for v in table.values()]
+
+
+def test_digit_heatmap_lays_each_cell_out_as_its_answer_is_written(tmp_path):
+    """Units on the right, higher digits to the left, grey where a cell's products have no such
+    digit; cells without digit accuracy have no row."""
+    table = {(1, 1): Score(1.0, 1.0, (1.0, 0.25)), (1, 2): Score(0.5, 0.5, (0.5, 0.0, 0.75)),
+             (2, 2): Score(0.0, 0.0)}
+    fig = digit_heatmap(table)
+    rgb = read_chart(plots.save(fig, tmp_path / "d.png"))
+    ax = fig.axes[0]
+    cmap = matplotlib.colormaps[plots.HEAT_COLORMAP]
+    expected = {(0, 1): 0.25, (0, 2): 1.0, (1, 0): 0.75, (1, 1): 0.0, (1, 2): 0.5}
+    for (row, col), value in expected.items():
+        x, y = ax.transData.transform((col - 0.3, row - 0.3))
+        pixel = rgb[int(round(rgb.shape[0] - y)), int(round(x))].astype(int)
+        want = np.round(255 * np.array(cmap(value)[:3])).astype(int)
+        assert np.abs(pixel - want).max() <= 2, ((row, col), pixel, want)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1×1", "1×2"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["3", "2", "1"]
+    assert [t.get_text() for t in ax.texts] == ["-", "25.0", "100.0", "75.0", "0.0", "50.0"]
+    assert digit_heatmap({(1, 1): Score(1.0, 1.0)}) is None
 
 
 def test_format_table_is_markdown_in_percent():
@@ -129,9 +150,13 @@ def test_cli_writes_json_and_png_deterministically_and_redraws_from_json(tmp_pat
     second = evaluate_main(argv[:3] + ["--max-digits", "2"])
     assert second["cells"] == first["cells"]
     capsys.readouterr()
-    again = evaluate_main(["--from-json", str(tmp_path / "a.json"), "--png", str(tmp_path / "b.png")])
-    assert again == json.loads(json.dumps(first)) and "| 2 digits |" in capsys.readouterr().out
+    again = evaluate_main(["--from-json", str(tmp_path / "a.json"), "--png", str(tmp_path / "b.png"),
+                           "--digits-png", str(tmp_path / "d.png")])
+    printed = capsys.readouterr().out
+    assert again == json.loads(json.dumps(first)) and "| 2 digits |" in printed
+    assert "| 2×2 |" in printed.split("Digit accuracy")[1]
     np.testing.assert_array_equal(read_chart(tmp_path / "b.png"), image)
+    assert read_chart(tmp_path / "d.png").shape[0] > 0
 
 
 def test_store_keeps_the_table_in_the_checkpoint_for_the_confidence_shown(tmp_path, capsys):

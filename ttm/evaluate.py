@@ -75,6 +75,26 @@ def heatmap(table, title: str = ""):
                           xlabel="digits of b", ylabel="digits of a", title=title)
 
 
+def digit_heatmap(table, title: str = ""):
+    """A matplotlib Figure of digit accuracy: a row per cell, a column per answer digit, laid out
+    as the answer is written (units on the right); "-" where the cell's products have no such
+    digit. None when the table holds no digit accuracy."""
+    from . import plots
+
+    cells = [cell for cell in sorted(table) if table[cell].digit_accuracy]
+    if not cells:
+        return None
+    width = max(len(table[c].digit_accuracy) for c in cells)
+    values = np.full((len(cells), width), np.nan)
+    for row, cell in enumerate(cells):
+        accuracy = table[cell].digit_accuracy
+        values[row, width - len(accuracy):] = accuracy[::-1]
+    return plots.heatmaps([("Digit accuracy (%)", values, [f"{a}×{b}" for a, b in cells],
+                            list(range(width, 0, -1)))],
+                          xlabel="answer digit, counted from the right (1: units)",
+                          ylabel="cell (digits of a × digits of b)", title=title, cell_inches=0.6)
+
+
 def heatmap_title(result: dict) -> str:
     trained = (f", trained up to {result['trained_digits']} digits"
                if result.get("trained_digits") is not None else "")
@@ -95,6 +115,8 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--json", default=None, help="write the table here as JSON")
     p.add_argument("--png", default=None, help="write a heat map of the table here")
+    p.add_argument("--digits-png", default=None,
+                   help="write a heat map of digit accuracy (cell by answer digit) here")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     p.add_argument("--store", action="store_true",
                    help="keep the table in the checkpoint's metrics (the demo and the app show "
@@ -158,9 +180,16 @@ def main(argv=None) -> dict:
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
-    if args.png:
+    if args.png or args.digits_png:
         from . import plots
-        plots.save(heatmap(table, heatmap_title(result)), args.png)
+        title = heatmap_title(result)
+        if args.png:
+            plots.save(heatmap(table, title), args.png)
+        digits = digit_heatmap(table, title.replace(": ", ":\n", 1)) if args.digits_png else None
+        if digits is not None:
+            plots.save(digits, args.digits_png)
+        elif args.digits_png:
+            print(f"no digit accuracy in this result: {args.digits_png} not written", file=sys.stderr)
     return result
 
 

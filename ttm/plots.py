@@ -32,15 +32,21 @@ def save(fig: Figure, path) -> Path:
     return path
 
 
-def heatmaps(panels, xlabel: str, ylabel: str, title: str = "") -> Figure:
+def heatmaps(panels, xlabel: str, ylabel: str, title: str = "",
+             cell_inches: float | None = None) -> Figure:
     """Heat maps side by side on one colour bar; each cell shows its value in percent.
 
     panels: [(title, values (R, C) in [0, 1], row labels, column labels)]; NaN is a grey "-".
+    cell_inches: the side of a cell, for panels of many rows and columns (default: the figure
+    is sized for a few of each).
     """
     cmap = matplotlib.colormaps[HEAT_COLORMAP].with_extremes(bad="lightgrey")
     norm = Normalize(0.0, 100.0)
     rows, cols = np.shape(panels[0][1])
-    fig = _figure(3.6 * len(panels) + 1.2, 0.7 * rows + 1.9)
+    if cell_inches is None:
+        fig = _figure(3.6 * len(panels) + 1.2, 0.7 * rows + 1.9)
+    else:
+        fig = _figure(cell_inches * cols * len(panels) + 2.0, cell_inches * rows + 2.0)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (name, values, row_labels, col_labels) in zip(axes, panels):
         percent = 100 * np.asarray(values, float)                             # (R, C)
