@@ -33,6 +33,10 @@ def test_without_an_evaluation_the_training_estimate_is_used_and_labelled():
     rough = cell_confidence({"cell_exact": {"2x2": 0.75}, "stage": 2}, 37, 42)
     assert (rough.exact, rough.source, rough.trained) == (0.75, "training", True)
     assert rough.describe() == "2×2 problems: 75.0% exact in training's last check"
+    live = cell_confidence({"cell_exact": {"2x2": 0.75}, "cell_digits": {"2x2": [1.0, 0.5, 0.9, 1.0]},
+                            "cell_problems": 32, "stage": 2}, 37, 42)
+    assert live.describe() == "2×2 problems: 75.0% exact in training's last check, 32 problems"
+    assert live.digit_trust(1594) == [("1", 1.0), ("5", 0.9), ("9", 0.5), ("4", 1.0)]
     assert rough.warning() == "this model gets 2×2 right 75% of the time"
     unknown = cell_confidence({}, 3, 4)
     assert unknown.exact is None and unknown.trained is None and unknown.warning() is None

@@ -92,6 +92,10 @@ def test_evaluation_scores_every_cell_of_the_stage(tmp_path):
     assert all(0.0 <= v <= 1.0 for v in cells.values())
     assert exact == np.mean([cells[k] for k in ("1x2", "2x1", "2x2")])
     assert trainer.curriculum.cell_exact == cells          # the first estimate is the measurement
+    assert trainer.metrics["cell_problems"] == 10
+    digits = trainer.metrics["cell_digits"]                 # which digits the live view can trust
+    assert list(digits) == list(cells) and [len(digits[k]) for k in cells] == [2, 3, 3, 4]
+    assert all(0.0 <= v <= 1.0 for d in digits.values() for v in d)
 
 
 def test_bf16_autocast_on_cpu_trains_fp32_weights(tmp_path):

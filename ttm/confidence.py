@@ -21,7 +21,7 @@ class CellConfidence:
     source: str                      # "evaluation", "training" or "none"
     trained: bool | None             # did the curriculum reach this cell (None: unknown)
     digits: tuple[float, ...] = ()   # measured accuracy per answer digit, least significant
-                                     # first (stored evaluations only; empty: not measured)
+                                     # first, from the same source (empty: not measured)
 
     @property
     def name(self) -> str:
@@ -71,9 +71,12 @@ def cell_confidence(metrics: dict, a: int, b: int) -> CellConfidence:
             return CellConfidence(cell, float(record["exact_match"]), evaluation.get("per_cell"),
                                   "evaluation", trained,
                                   tuple(map(float, record.get("digit_accuracy", ()))))
-    estimate = (metrics.get("cell_exact") or {}).get(f"{cell[0]}x{cell[1]}")
+    key = f"{cell[0]}x{cell[1]}"
+    estimate = (metrics.get("cell_exact") or {}).get(key)
     if estimate is not None:
-        return CellConfidence(cell, float(estimate), metrics.get("cell_problems"), "training", trained)
+        digits = tuple(map(float, (metrics.get("cell_digits") or {}).get(key, ())))
+        return CellConfidence(cell, float(estimate), metrics.get("cell_problems"), "training",
+                              trained, digits)
     return CellConfidence(cell, None, None, "none", trained)
 
 

@@ -360,11 +360,13 @@ class Trainer:
                       for c in cells}
         result = self.dist.broadcast(result)
         new = self.curriculum.new_cells()
-        exact = float(np.mean([result[c][0] for c in new]))
-        token_acc = float(np.mean([result[c][1] for c in new]))
+        exact = float(np.mean([result[c].exact for c in new]))
+        token_acc = float(np.mean([result[c].token_accuracy for c in new]))
         advanced = self.curriculum.observe(self.step, {c: s.exact for c, s in result.items()})
         self.metrics.update(exact=exact, token_accuracy=token_acc, stage=self.curriculum.stage,
-                            cell_exact={cell_key(c): s.exact for c, s in result.items()})
+                            cell_exact={cell_key(c): s.exact for c, s in result.items()},
+                            cell_digits={cell_key(c): list(s.digit_accuracy) for c, s in result.items()},
+                            cell_problems=max(1, self.cfg.eval_problems // len(result)))
         if advanced:
             self.metrics["stage_advanced_at"] = self.step
         return exact
