@@ -66,11 +66,16 @@ class _Frame:
     proj: np.ndarray
     size: tuple[int, int]
     vp: np.ndarray = field(init=False)
+    eye: tuple = field(init=False)         # camera position in world space
+    focal_px: float = field(init=False)    # pixels per unit of size at unit distance: what a
+                                           # thing's size on screen is reckoned by
 
     def __post_init__(self):
         self.view = np.asarray(self.view, np.float64)
         self.proj = np.asarray(self.proj, np.float64)
         self.vp = self.proj @ self.view
+        self.eye = tuple(lod.eye_position(self.view))
+        self.focal_px = float(self.proj[1, 1] * self.size[1] / 2.0)
 
 
 class Renderer:
@@ -203,18 +208,13 @@ class Renderer:
         return _Frame(view, proj, (w, h))
 
     def _draw(self, frame: _Frame, clip: np.ndarray, plan: lod.Plan, pick: bool) -> int:
-        uniforms = dict(u_vp=mat_bytes(clip), u_eye=tuple(lod.eye_position(frame.view)),
-                        u_focal_px=self._focal_px(frame), u_fill=self.fill,
+        uniforms = dict(u_vp=mat_bytes(clip), u_eye=frame.eye, u_focal_px=frame.focal_px,
+                        u_fill=self.fill,
                         **self.light_uniforms(frame.view))
         p = Pass(uniforms, pick, self._drawn, [self._instances[g.uid] for g in self._drawn], self.table, plan)
         self.lut.use(UNIT_LUT)
         self.ctx.enable_only(moderngl.DEPTH_TEST | moderngl.PROGRAM_POINT_SIZE)  # cubes draw front faces only
         return sum(mode.draw(p) for mode in self.modes if mode.pickable or not pick)
-
-    @staticmethod
-    def _focal_px(frame: _Frame) -> float:
-        """Pixels per unit of size at unit distance: what a thing's size on screen is reckoned by."""
-        return float(frame.proj[1, 1] * frame.size[1] / 2.0)
 
     def light_uniforms(self, view: np.ndarray) -> dict:
         """The light for the shaders: the view-space headlight turned into world axes."""
@@ -230,8 +230,7 @@ class Renderer:
         fbo = self.ctx.fbo
         self.ctx.enable(moderngl.BLEND)
         fbo.depth_mask = False
-        uniforms = {"u_vp": mat_bytes(frame.vp), "u_eye": tuple(lod.eye_position(frame.view)),
-                    "u_focal_px": self._focal_px(frame)}
+        uniforms = {"u_vp": mat_bytes(frame.vp), "u_eye": frame.eye, "u_focal_px": frame.focal_px}
         calls = sum(mode.draw(self._marked, uniforms, detail=detail) for mode in self.marks)
         fbo.depth_mask = True
         self.ctx.disable(moderngl.BLEND)
