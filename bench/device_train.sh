@@ -11,8 +11,8 @@
 # by time, not by steps). Then exports the model (no optimizer moments), evaluates PER_CELL
 # fresh problems per cell into its stored table, and leaves under $OUT (default runs/device):
 # ttm-multiply-4digit.pt, evaluate-4digit.json, train.log (one line per progress update) and
-# throughput.jsonl (one JSON line: steps, examples, seconds, examples/s). CARRY=0.5 adds the
-# auxiliary carry loss (a new probe; see README "What the literature says helps").
+# throughput.jsonl (one JSON line: steps, examples, seconds, examples/s). The auxiliary carry
+# loss comes with the model's config (weight 0.5); CARRY=W sets its weight, CARRY=0 drops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-runs/device}

@@ -162,9 +162,9 @@ def how_sure(trace: Trace, metrics: dict | None, others: dict[str, dict] | None 
 
 
 def digit_trust_line(cell: str, trust: list[tuple[str, float | None]]) -> str:
-    """"digit by digit, 4×4 answers are right: 7 62%  4 10%  ...  2 100%"."""
+    """"digit by digit, 4×4 answers are right: 7 81%, 4 10%, ..., 2 100%"."""
     parts = [f"{d} {'?' if p is None else f'{100 * p:.0f}%'}" for d, p in trust]
-    return f"digit by digit, {cell} answers are right: {'  '.join(parts)}"
+    return f"digit by digit, {cell} answers are right: {', '.join(parts)}"
 
 
 def format_walkthrough(trace: Trace, top: int = 3, metrics: dict | None = None,

@@ -108,7 +108,7 @@ def test_a_weak_cell_tells_which_digits_of_the_answer_to_trust():
     trace = model.trace(1234, 5678)
     lines = how_sure(trace, {"evaluation": measured})
     assert lines[-2].startswith("warning:")
-    assert lines[-1] == "digit by digit, 4×4 answers are right: " + "  ".join(
+    assert lines[-1] == "digit by digit, 4×4 answers are right: " + ", ".join(
         f"{d} {'?' if p is None else f'{100 * p:.0f}%'}" for d, p in weak.digit_trust(trace.answer))
     assert lines[-1].endswith(f"{str(trace.answer)[-1]} 100%")
     strong = how_sure(model.trace(583, 67), {"evaluation": measured})   # 3×2: no warning
