@@ -353,9 +353,9 @@ class Trainer:
         """Score fresh problems in every cell of the stage (`eval_problems` in all): the curriculum
         samples by these scores and advances on the new cells' mean exact match, returned."""
         result = None
+        cells = self.curriculum.cells()
+        per_cell = max(1, self.cfg.eval_problems // len(cells))
         if self.dist.main:  # one evaluation, broadcast, keeps every rank's curriculum identical
-            cells = self.curriculum.cells()
-            per_cell = max(1, self.cfg.eval_problems // len(cells))
             result = {c: score(self.model, random_pairs(self.rng, [c], per_cell, swap=False))
                       for c in cells}
         result = self.dist.broadcast(result)
@@ -366,7 +366,7 @@ class Trainer:
         self.metrics.update(exact=exact, token_accuracy=token_acc, stage=self.curriculum.stage,
                             cell_exact={cell_key(c): s.exact for c, s in result.items()},
                             cell_digits={cell_key(c): list(s.digit_accuracy) for c, s in result.items()},
-                            cell_problems=max(1, self.cfg.eval_problems // len(result)))
+                            cell_problems=per_cell)
         if advanced:
             self.metrics["stage_advanced_at"] = self.step
         return exact
