@@ -7,7 +7,7 @@ import imgui
 from studio.controller import Controller
 from studio.input_parse import InputError, parse_problem
 from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel
-from studio.walkthrough import outcome
+from studio.walkthrough import outcome, verdict_mark
 from ttm.confidence import WARN_BELOW
 
 
@@ -46,8 +46,7 @@ class TimelinePanel:
                 if trust:
                     self._trusted_digits(trust)
                     imgui.same_line(spacing=0)
-                    imgui.text_colored(" (correct)" if t.correct else " (wrong)",
-                                       *(GOOD if t.correct else BAD))
+                    imgui.text_colored(" " + verdict_mark(t), *(GOOD if t.correct else BAD))
                 else:
                     imgui.text_colored(outcome(t), *(GOOD if t.correct else BAD))
                 for line in c.how_sure():

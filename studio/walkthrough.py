@@ -120,11 +120,14 @@ def format_step(report: StepReport) -> list[str]:
 def outcome(trace: Trace, explain: bool = False) -> str:
     """"1554 (correct)", "1594 (wrong)", or with `explain` "1594 (wrong, the answer is 1554)"."""
     answer = "no digits" if trace.answer is None else str(trace.answer)
+    return f"{answer} {verdict_mark(trace, explain)}"
+
+
+def verdict_mark(trace: Trace, explain: bool = False) -> str:
+    """"(correct)", "(wrong)", or with `explain` "(wrong, the answer is 1554)"."""
     if trace.correct:
-        mark = "correct"
-    else:
-        mark = f"wrong, the answer is {trace.expected}" if explain else "wrong"
-    return f"{answer} ({mark})"
+        return "(correct)"
+    return f"(wrong, the answer is {trace.expected})" if explain else "(wrong)"
 
 
 def verdict(trace: Trace) -> str:
