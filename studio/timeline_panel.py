@@ -8,7 +8,7 @@ from studio.controller import Controller
 from studio.input_parse import InputError, parse_problem
 from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel
 from studio.walkthrough import outcome, verdict_mark
-from ttm.confidence import WARN_BELOW
+from ttm.confidence import WARN_BELOW, percent
 
 
 def _slider(slider, label: str, value, lo, hi, fmt: str, width: float, on_change) -> None:
@@ -79,7 +79,7 @@ class TimelinePanel:
             imgui.text_colored(digit, *trust_color(right))
             if imgui.is_item_hovered():
                 imgui.set_tooltip("not measured" if right is None
-                                  else f"this digit is right {100 * right:.0f}% of the time")
+                                  else f"this digit is right {percent(right)} of the time")
 
     def _problem_row(self) -> None:
         imgui.push_item_width(110)

@@ -12,7 +12,7 @@ import torch
 
 from ttm import Trace
 from ttm import tokens as tok
-from ttm.confidence import better_elsewhere, cell_confidence
+from ttm.confidence import better_elsewhere, cell_confidence, percent
 
 
 # The source tokens of a write's weights, in column order, for each write rule of ttm.model.
@@ -159,14 +159,14 @@ def how_sure(trace: Trace, metrics: dict | None, others: dict[str, dict] | None 
         better = better_elsewhere(others or {}, trace.a, trace.b, confidence)
         if better is not None:
             path, other = better
-            lines.append(f"{path} gets {other.name} right {100 * other.exact:.0f}% of the time: "
+            lines.append(f"{path} gets {other.name} right {percent(other.exact)} of the time: "
                          f"--checkpoint {path}")
     return lines
 
 
 def digit_trust_line(cell: str, trust: list[tuple[str, float | None]]) -> str:
     """"digit by digit, 4×4 answers are right: 7 81%, 4 10%, ..., 2 100%"."""
-    parts = [f"{d} {'?' if p is None else f'{100 * p:.0f}%'}" for d, p in trust]
+    parts = [f"{d} {'?' if p is None else percent(p)}" for d, p in trust]
     return f"digit by digit, {cell} answers are right: {', '.join(parts)}"
 
 

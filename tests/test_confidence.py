@@ -4,7 +4,7 @@ import torch
 
 from studio.panel_frame import BAD, DIM, GOOD, WARN
 from ttm import tokens as tok
-from ttm.confidence import cell_confidence
+from ttm.confidence import cell_confidence, percent
 from ttm_fixtures import tiny_model
 
 EVALUATION = {"trained_digits": 3, "per_cell": 2000, "cells": [
@@ -21,6 +21,14 @@ def test_the_evaluation_table_is_preferred_and_weak_cells_warn():
     assert strong.warning() is None
     weak = cell_confidence(metrics, 583, 671)
     assert weak.warning() == "this model gets 3×3 right 78% of the time"
+
+
+def test_percentages_round_to_whole_numbers_but_never_to_0_or_100_when_they_are_not():
+    assert [percent(r) for r in (0.0, 0.775, 0.12, 1.0)] == ["0%", "78%", "12%", "100%"]
+    assert [percent(r) for r in (0.001, 0.004, 0.996, 0.9996)] == ["0.1%", "0.4%", "99.6%", "99.96%"]
+    nearly_never = cell_confidence({"evaluation": {**EVALUATION, "cells": [
+        {"a_digits": 4, "b_digits": 4, "exact_match": 0.001, "token_accuracy": 0.3}]}}, 1234, 5678)
+    assert nearly_never.warning() == "this model was never trained on 4×4 problems (measured: right 0.1% of the time)"
 
 
 def test_a_cell_beyond_training_says_so_with_its_measured_rate():

@@ -39,6 +39,10 @@ VARIANTS = {
     "query": {"summarizer": "query"},
     "pool": {"summarizer": "pool"},
     "carry": {"carry_loss": 0.5},               # + the auxiliary carry loss (TTMConfig.carry_loss)
+    # The carry targets are in tens (0-0.8), so at 0.5 an answer off by one carry adds 0.005 to
+    # a loss of ~0.5: these two ask whether a stronger pull on memory helps or swamps the answer.
+    "carry_x10": {"carry_loss": 5.0},
+    "carry_x100": {"carry_loss": 50.0},
     "pad": {"pad_operands": True},              # operands zero-padded to max_digits (Shen et al. 2023)
 }
 

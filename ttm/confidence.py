@@ -13,6 +13,16 @@ from pathlib import Path
 WARN_BELOW = 0.9           # a cell measured below this gets a warning
 
 
+def percent(rate: float) -> str:
+    """A rate as a whole percent, except where rounding would misstate it: a rate that is not 0
+    never reads "0%" and one that is not 1 never reads "100%" (0.001 -> "0.1%", 0.9996 -> "99.96%")."""
+    digits = 0
+    while digits < 3 and ((rate > 0 and round(100 * rate, digits) == 0)
+                          or (rate < 1 and round(100 * rate, digits) == 100)):
+        digits += 1
+    return f"{100 * rate:.{digits}f}%"
+
+
 @dataclass(frozen=True)
 class CellConfidence:
     cell: tuple[int, int]            # (digits of a, digits of b)
@@ -40,10 +50,10 @@ class CellConfidence:
     def warning(self) -> str | None:
         """A sentence for the user when the answer should not be trusted, else None."""
         if self.trained is False:
-            seen = "" if self.exact is None else f" (measured: right {100 * self.exact:.0f}% of the time)"
+            seen = "" if self.exact is None else f" (measured: right {percent(self.exact)} of the time)"
             return f"this model was never trained on {self.name} problems{seen}"
         if self.exact is not None and self.exact < WARN_BELOW:
-            return f"this model gets {self.name} right {100 * self.exact:.0f}% of the time"
+            return f"this model gets {self.name} right {percent(self.exact)} of the time"
         return None
 
     def digit_trust(self, answer: int | None) -> list[tuple[str, float | None]]:
