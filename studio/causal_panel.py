@@ -86,7 +86,10 @@ class CausalPanel:
         if c.causal_error():
             imgui.text_colored(c.causal_error(), *BAD)
         effects = c.slot_effects()
-        if effects is not None:
+        none_matters = effects.why_none_matters() if effects is not None else None
+        if none_matters:
+            imgui.text_colored(none_matters, *WARN)
+        elif effects is not None:
             imgui.text_colored(f"slots the answer needs most, entering step {c.step}:", *DIM)
             for slot in effects.ranked(TOP):
                 flips = bool(effects.changes_answer[slot])

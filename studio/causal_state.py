@@ -250,6 +250,8 @@ def overlay(name: str, shape: tuple[int, ...], effects, rows: EffectMap | None,
         return None
     top = max(float(np.abs(per_slot).max()), 1e-6)
     how = {"zero": "zeroed", "mean": "set to its mean", "source": "from the source problem"}[ablation]
+    none_matters = effects.why_none_matters() if name == "memory.before" else None
     return Overlay(np.ascontiguousarray(values, np.float32), (-top, top),
+                   f"{legend}: {none_matters}" if none_matters else
                    f"{legend}: drop in log p(answer) with the slot {how} "
                    "(orange: the answer needs it, blue: it does better without)")

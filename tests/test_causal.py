@@ -105,6 +105,21 @@ def test_batched_slot_effects_equal_separate_replays(trace, ablation):
     assert torch.equal(causal.slot_effects(trace, t, ablation, source=source), result.effect)
 
 
+def test_at_step_0_mean_and_source_ablations_change_nothing_and_say_why(trace):
+    source = trace.model.trace(98, 76)
+    for ablation in ("mean", "source"):
+        flat = causal.ablate_slots(trace, 0, ablation, source=source)
+        assert float(flat.effect.abs().max()) < causal.NEGLIGIBLE
+        assert "the same for every problem" in flat.why_none_matters()
+    zeroed = causal.ablate_slots(trace, 0, "zero")
+    assert float(zeroed.effect.abs().max()) >= causal.NEGLIGIBLE and zeroed.why_none_matters() is None
+    assert causal.ablate_slots(trace, 1, "mean").why_none_matters() is None
+    quiet = causal.SlotAblation(2, "zero", torch.zeros(4), torch.zeros(4, 1),
+                                torch.zeros(4, dtype=torch.bool), -1.0)
+    assert quiet.why_none_matters() == ("no slot alone moves log p(answer) by 0.001 or more "
+                                        "entering step 2 (zero ablation)")
+
+
 def test_the_effect_map_is_the_slot_effects_of_every_step(trace):
     rows = causal.effect_map(trace, "zero")
     assert [row.step for row in rows] == list(range(trace.steps))

@@ -121,3 +121,5 @@ def test_the_overlay_paints_slot_effects_on_the_memory_entering_the_step(trace):
     assert not every.values[-1].any()       # the memory after the last step feeds no step
     assert overlay("effects", (trace.steps, m), None, state.effect_map(trace), 0).values.shape == (trace.steps, m)
     assert overlay("memory.after", (m, d), effects, None, 2) is None
+    flat = causal.ablate_slots(trace, 0, "mean")
+    assert "the same for every problem" in overlay("memory.before", (m, d), flat, None, 0).legend

@@ -31,6 +31,7 @@ from .model import evaluating
 ABLATIONS = ("zero", "mean", "source")
 MEAN_PROBLEMS = 256        # random problems behind a "mean" ablation
 MEAN_SEED = 2024
+NEGLIGIBLE = 1e-3          # nats: an effect below this is rounding, not a slot the answer needs
 _mean_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -48,6 +49,20 @@ class SlotAblation:
         """Slots by effect, largest first."""
         order = torch.argsort(self.effect, descending=True).tolist()
         return order if top is None else order[:top]
+
+    def why_none_matters(self) -> str | None:
+        """When no slot's ablation moves log p(answer) by NEGLIGIBLE, the sentence that says
+        why (a ranked list of zeros would name slots as needed that are not); else None."""
+        if float(self.effect.abs().max()) >= NEGLIGIBLE:
+            return None
+        if self.step == 0 and self.ablation in ("mean", "source"):
+            # Every problem starts from the same learned memory, so its mean, or another
+            # problem's, is the memory itself.
+            return (f"memory entering step 0 is the learned initial memory, the same for every "
+                    f"problem, so the {self.ablation} ablation leaves every slot as it is: "
+                    f"choose zero, or step on")
+        return (f"no slot alone moves log p(answer) by {NEGLIGIBLE} or more entering step "
+                f"{self.step} ({self.ablation} ablation)")
 
 
 def replacement_memory(trace, t: int, ablation: str, source=None) -> torch.Tensor:
