@@ -67,7 +67,7 @@ def test_the_walkthrough_ends_with_time_accuracy_and_warning():
 def test_a_weak_cell_names_the_checkpoint_beside_it_that_does_it_better(tmp_path):
     """tables_beside reads the stored tables of the other checkpoints in the folder (not the
     one in use, not files that are no checkpoint); the warning names the best of them when it
-    reaches WARN_BELOW and beats the model in use by 10 points."""
+    gets the cell right at least half the time and beats the model in use by 10 points."""
     import ttm
     from studio.walkthrough import how_sure
     from ttm.confidence import better_elsewhere, tables_beside
@@ -87,7 +87,10 @@ def test_a_weak_cell_names_the_checkpoint_beside_it_that_does_it_better(tmp_path
     lines = how_sure(trace, {"evaluation": EVALUATION}, tables)
     assert lines[-1] == f"{tmp_path / 'better.pt'} gets 3×3 right 97% of the time: --checkpoint {tmp_path / 'better.pt'}"
     in_use = cell_confidence({"evaluation": EVALUATION}, 583, 671)
-    assert better_elsewhere({"x": {"evaluation": evaluation(0.85)}}, 583, 671, in_use) is None  # not 90%
+    assert better_elsewhere({"x": {"evaluation": evaluation(0.45)}}, 583, 671,
+                            cell_confidence({"evaluation": evaluation(0.0)}, 583, 671)) is None  # not half
+    fair = better_elsewhere({"x": {"evaluation": evaluation(0.887)}}, 583, 671, in_use)  # 89 against 78
+    assert fair[0] == "x" and fair[1].exact == 0.887
     close = cell_confidence({"evaluation": evaluation(0.89)}, 583, 671)
     assert better_elsewhere(tables, 583, 671, close) is None                # not 10 points better
     assert how_sure(model.trace(583, 67), {"evaluation": EVALUATION}, tables)[-1].startswith("3×2")  # no warning
