@@ -81,6 +81,9 @@ class FlowSync:
     """The view model of the flow layout, with SceneSync's interface (update, options, ranges,
     voxel_of, focus_box) and what the flow adds: steps in depth, comparison, graph links."""
 
+    # Every step is already laid out in depth ("other steps"): memory stays before/after.
+    shows_every_step_memory = False
+
     def __init__(self, scene: FlowScene, controller: Controller, graph=None,
                  options: ViewOptions | None = None):
         self.scene = scene

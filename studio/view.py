@@ -46,6 +46,8 @@ def auto_range(trace, name: str, percentile: float) -> tuple[float, float]:
 
 
 class SceneSync:
+    shows_every_step_memory = True    # the view panel may switch memory to all of memory[0..T]
+
     def __init__(self, scene: Scene, controller: Controller, graph=None,
                  options: ViewOptions | None = None):
         self.scene = scene

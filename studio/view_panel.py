@@ -32,9 +32,10 @@ class ViewPanel:
                     imgui.same_line(rect.w / 2)
                 changed, o.visible[name] = imgui.checkbox(name, o.visible[name])
                 dirty |= changed
-            changed, every_step = imgui.checkbox("memory: every step (fly through)", c.all_memory)
-            if changed:
-                c.set_all_memory(every_step)
+            if self.sync.shows_every_step_memory:
+                changed, every_step = imgui.checkbox("memory: every step (fly through)", c.all_memory)
+                if changed:
+                    c.set_all_memory(every_step)
             self._graph_legend()
             imgui.text_colored("colour range (auto: over the whole trace)", *DIM)
             for name in ("memory", "read.weights", "write.weights", "attention"):

@@ -147,6 +147,19 @@ def test_steps_stack_along_depth_and_the_current_one_keeps_the_tensor_names(trac
     assert "step1/memory.before" in scene and "step2/memory.before" not in scene
 
 
+def test_only_the_grid_layout_offers_every_step_memory(trace):
+    """The flow lays every step in depth and draws memory before/after; switched to every-step
+    memory it would draw the same and lose its memory picks, so its view panel has no switch."""
+    from studio.controller import Controller
+    from studio.layouts import make_view
+    c = Controller(trace)
+    assert make_view("grid", c)[1].shows_every_step_memory
+    assert not make_view("flow", c)[1].shows_every_step_memory
+    c.set_all_memory(True)
+    c.select("memory.before", (1, 1))
+    assert c.selection.value is None
+
+
 def test_the_camera_and_the_timeline_follow_each_other(trace):
     from studio.flow_view import STEP_DEPTH
     c, sync = synced(trace, step=1)
