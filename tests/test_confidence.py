@@ -1,10 +1,11 @@
 """How sure the model is: the problem's cell, measured exact match from the checkpoint's metrics,
 warnings for weak or never-trained cells, and the run's time."""
+import pytest
 import torch
 
 from studio.panel_frame import BAD, DIM, GOOD, WARN
 from ttm import tokens as tok
-from ttm.confidence import cell_confidence, percent
+from ttm.confidence import cell_confidence, percent, wilson_interval
 from ttm_fixtures import tiny_model
 
 EVALUATION = {"trained_digits": 3, "per_cell": 2000, "cells": [
@@ -31,6 +32,15 @@ def test_percentages_round_to_whole_numbers_but_never_to_0_or_100_when_they_are_
     assert nearly_never.warning() == "this model was never trained on 4×4 problems (measured: right 0.1% of the time)"
 
 
+def test_the_interval_of_a_small_check_is_wide_and_stays_inside_0_to_1():
+    assert wilson_interval(0.75, 32) == pytest.approx((0.5789, 0.8675), abs=1e-4)
+    lo, hi = wilson_interval(1.0, 32)             # all right still leaves room below
+    assert hi == 1.0 and 0.88 < lo < 0.9
+    assert wilson_interval(0.0, 32)[0] == 0.0 and wilson_interval(0.0, 32)[1] > 0.1
+    narrow = wilson_interval(0.75, 2000)
+    assert narrow[1] - narrow[0] < 0.04 < wilson_interval(0.75, 32)[1] - wilson_interval(0.75, 32)[0]
+
+
 def test_a_cell_beyond_training_says_so_with_its_measured_rate():
     beyond = cell_confidence({"evaluation": EVALUATION}, 1234, 5678)
     assert beyond.trained is False
@@ -43,7 +53,8 @@ def test_without_an_evaluation_the_training_estimate_is_used_and_labelled():
     assert rough.describe() == "2×2 problems: 75.0% exact in training's last check"
     live = cell_confidence({"cell_exact": {"2x2": 0.75}, "cell_digits": {"2x2": [1.0, 0.5, 0.9, 1.0]},
                             "cell_problems": 32, "stage": 2}, 37, 42)
-    assert live.describe() == "2×2 problems: 75.0% exact in training's last check, 32 problems"
+    assert live.describe() == ("2×2 problems: 75.0% exact in training's last check, 32 problems "
+                               "(95% interval 58-87%)")
     assert live.digit_trust(1594) == [("1", 1.0), ("5", 0.9), ("9", 0.5), ("4", 1.0)]
     assert rough.warning() == "this model gets 2×2 right 75% of the time"
     unknown = cell_confidence({}, 3, 4)

@@ -26,6 +26,16 @@ def percent(rate: float) -> str:
     return f"{100 * rate:.{digits}f}%"
 
 
+def wilson_interval(rate: float, problems: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% (z = 1.96) Wilson score interval of a rate measured on `problems` problems: a few
+    dozen problems leave a wide one, and unlike rate ± 2 standard errors it stays inside [0, 1]
+    and does not shrink to a point at 0% or 100%."""
+    shrink = 1 + z * z / problems
+    centre = (rate + z * z / (2 * problems)) / shrink
+    half = z * (rate * (1 - rate) / problems + z * z / (4 * problems * problems)) ** 0.5 / shrink
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 @dataclass(frozen=True)
 class CellConfidence:
     cell: tuple[int, int]            # (digits of a, digits of b)
@@ -47,8 +57,11 @@ class CellConfidence:
         head = f"{self.name} problems: {100 * self.exact:.1f}% exact"
         if self.source == "evaluation":
             return f"{head} on {self.problems or 'fresh'} evaluated problems"
-        count = f", {self.problems} problems" if self.problems else ""
-        return f"{head} in training's last check{count}"
+        if not self.problems:
+            return f"{head} in training's last check"
+        lo, hi = wilson_interval(self.exact, self.problems)
+        return (f"{head} in training's last check, {self.problems} problems "
+                f"(95% interval {100 * lo:.0f}-{100 * hi:.0f}%)")
 
     def warning(self) -> str | None:
         """A sentence for the user when the answer should not be trusted, else None."""
