@@ -41,6 +41,9 @@ def source_label(trace: Trace, name: str, column: int, step: int | None = None) 
     return f"column {column}"
 
 
+CARRY_SLACK = 1.0    # carries: how far the carry probe may read from the truth unremarked
+
+
 @dataclass
 class StepReport:
     step: int
@@ -53,6 +56,15 @@ class StepReport:
     write_split: dict[str, float]        # share of write weight per segment
     memory_changes: list[tuple[int, float]]  # (slot, norm of its vector's change), largest first
     mean_change: float                   # mean norm of change over all slots
+    carry: tuple[float, int] | None = None   # (what the model's carry probe reads in the memory
+                                             # after this step, the true carry out of this
+                                             # digit's column); None: no probe, or past the digits
+
+    @property
+    def carry_lost(self) -> bool:
+        """The probe reads more than CARRY_SLACK away from the true carry: memory passes on a
+        wrong carry here (within it, a linear read is too rough to say)."""
+        return self.carry is not None and abs(self.carry[0] - self.carry[1]) > CARRY_SLACK
 
 
 def _split(weights: torch.Tensor, parts: dict[str, int]) -> dict[str, float]:
@@ -95,7 +107,18 @@ def step_report(trace: Trace, t: int, top: int = 3) -> StepReport:
         answer_so_far="".join(str(d) for d in reversed(digits)),
         read_focus=focus, read_split=_split(read, segments(trace, "read.weights")),
         write_split=write_split, memory_changes=changes,
-        mean_change=float(delta.mean()) if delta.numel() else 0.0)
+        mean_change=float(delta.mean()) if delta.numel() else 0.0, carry=_carry(trace, t))
+
+
+def _carry(trace: Trace, t: int) -> tuple[float, int] | None:
+    """(the carry probe's reading of the memory after step t, the true carry out of column t),
+    for a model trained with the probe and a step that produces a digit of the true product."""
+    carries = tok.carries(trace.a, trace.b)
+    readout = getattr(trace.model, "carry_readout", None)
+    if readout is None or t >= len(carries):
+        return None
+    held = readout(trace["memory"][t + 1])
+    return None if held is None else (float(held), carries[t])
 
 
 def _percent(split: dict[str, float]) -> str:
@@ -114,6 +137,11 @@ def format_step(report: StepReport) -> list[str]:
     if r.memory_changes:
         changes = ", ".join(f"slot {slot} (by {d:.2f})" for slot, d in r.memory_changes)
         lines.append(f"memory changed most: {changes}; mean change per slot {r.mean_change:.2f}")
+    if r.carry is not None:
+        held, true = r.carry
+        lines.append(f"carry  the probe reads {held:.1f} in memory; the true carry out is {true}"
+                     + (f" ({abs(held - true):.1f} too {'high' if held > true else 'low'})"
+                        if r.carry_lost else ""))
     return lines
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import imgui
 
 from studio.controller import Controller
-from studio.panel_frame import BAD, DIM, GOOD, Rect, begin_panel
+from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel
 from studio.walkthrough import format_step, step_report, verdict
 
 
@@ -16,8 +16,12 @@ def walkthrough_panel(controller: Controller, rect: Rect) -> None:
         if t is not None:
             imgui.text(f"{t.problem}   step {c.step} (0-{t.steps - 1})   (left/right arrows)")
             imgui.separator()
-            for line in format_step(step_report(t, c.step)):
-                imgui.text(line)
+            report = step_report(t, c.step)
+            for line in format_step(report):
+                if report.carry_lost and line.startswith("carry"):
+                    imgui.text_colored(line, *WARN)
+                else:
+                    imgui.text(line)
             imgui.separator()
             if c.step == t.steps - 1:
                 imgui.text_colored(verdict(t), *(GOOD if t.correct else BAD))

@@ -62,3 +62,29 @@ def test_a_carry_loss_needs_memory():
         TTMConfig(carry_loss=0.5, use_memory=False)
     with pytest.raises(ValueError, match="carry_loss"):
         TTMConfig(carry_loss=-1.0)
+
+
+def test_the_walkthrough_reads_the_probe_on_each_digit_step_and_flags_a_lost_carry():
+    from studio.walkthrough import format_step, step_report
+    torch.manual_seed(1)
+    model = TTM(TTMConfig.tiny(dropout=0.0, carry_loss=0.5)).eval()
+    trace = model.trace(37, 42)
+    true = tok.carries(37, 42)
+    for t in range(min(trace.steps, len(true))):
+        held, carried = step_report(trace, t).carry
+        with torch.no_grad():
+            expected = 10 * float(model.carry_head(trace["memory"][t + 1].mean(0)))
+        assert held == pytest.approx(expected, abs=1e-5) and carried == true[t]
+    with torch.no_grad():            # a probe that reads 4.5 everywhere: off by more than one
+        model.carry_head.weight.zero_()
+        model.carry_head.bias.fill_(0.45)
+    report = step_report(trace, 0)
+    assert report.carry_lost and format_step(report)[-1] == (
+        "carry  the probe reads 4.5 in memory; the true carry out is 1 (3.5 too high)")
+    with torch.no_grad():
+        model.carry_head.bias.fill_(0.15)   # 1.5 against 1: within a carry, not called out
+    close = step_report(trace, 0)
+    assert not close.carry_lost and format_step(close)[-1].endswith("the true carry out is 1")
+    without = TTM(TTMConfig.tiny(dropout=0.0)).eval().trace(37, 42)
+    assert step_report(without, 0).carry is None
+    assert not any(line.startswith("carry") for line in format_step(step_report(without, 0)))

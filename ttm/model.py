@@ -25,6 +25,7 @@ WRITE_RULES = ("summarize", "erase_add", "fifo")
 WRITE_SOURCES = {"summarize": ("memory", "processed", "input"),   # SummarizeWrite
                  "erase_add": ("processed",),                     # EraseAddWrite
                  "fifo": ("memory", "processed")}                 # FifoWrite
+CARRY_SCALE = 10.0   # the carry probe is trained on carries / 10, so its targets stay near 0-1
 
 
 @dataclass
@@ -382,13 +383,23 @@ class TTM(nn.Module):
             loss = loss + self.config.carry_loss * self.carry_error(problem, torch.stack(carried, 1))
         return logits, loss
 
+    @torch.no_grad()
+    def carry_readout(self, memory: torch.Tensor) -> torch.Tensor | None:
+        """What the carry probe reads from memory (..., m, d): the carry it sees held there, in
+        carries, shape (...); None for a model trained without the probe."""
+        head = self.carry_head
+        if head is None:
+            return None
+        memory = memory.to(head.weight.device, head.weight.dtype)
+        return CARRY_SCALE * head(memory.mean(dim=-2)).squeeze(-1).float().cpu()
+
     def carry_error(self, problem: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
         """Mean squared error of predicted carries (B, T) against each answer digit's carry out
         (tokens.carries, in tens so the targets are about 0-4), over the answer's digit steps."""
         target = torch.full(predicted.shape, float("nan"))
         for row, tokens in enumerate(problem.tolist()):
             out = tok.carries(*tok.problem_operands(tokens))[: predicted.shape[1]]
-            target[row, : len(out)] = torch.tensor(out, dtype=torch.float32) / 10.0
+            target[row, : len(out)] = torch.tensor(out, dtype=torch.float32) / CARRY_SCALE
         target = target.to(predicted.device)
         valid = ~torch.isnan(target)
         return F.mse_loss(predicted.float()[valid], target[valid])
