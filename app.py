@@ -11,7 +11,8 @@ as voxels. Esc quits: the trainer stops and its checkpoint is written atomically
 (runs/app.pt by default; the shipped model is never overwritten).
 
 Keys: space plays the trace, left/right arrows step, Home/End jump, Ctrl+Z undoes an edit; WASD
-Q/E fly, drag looks, middle or alt drag orbits, scroll zooms, F frames, R resets, F12 screenshot.
+Q/E fly, drag looks, middle or alt drag orbits, scroll zooms, F frames, G flies to the graph,
+R resets, F12 screenshot.
 """
 from __future__ import annotations
 

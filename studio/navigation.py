@@ -1,5 +1,5 @@
 """How the TraceViewer's camera gets around: F frames (the selection's group, else the step or the
-scene) and Home shows the whole scene, both as short smooth flights (viz.flight); the fly speed
+scene), G the fx graph, and Home shows the whole scene, both as short smooth flights (viz.flight); the fly speed
 follows the distance to what is in view; and in the flow layout the camera and the timeline follow
 each other: a new step on the timeline flies the camera the same way to that step's plane, and
 flying the camera's focus to another step's plane makes it the current step.
@@ -14,6 +14,7 @@ from studio.flow_view import FlowSync
 from viz.flight import Flight, Pose, fly_speed
 
 HOME_YAW, HOME_PITCH = 28.0, -18.0   # the whole flow stack seen from the front-left and above
+GRAPH_GROUPS = ("graph", "graph.text")   # the fx graph's nodes and its labels, in either layout
 
 
 class Navigator:
@@ -53,6 +54,17 @@ class Navigator:
             box = self.viewer.sync.focus_box()
         if box is not None:
             self._fly(self._framing(*box))
+
+    def graph(self) -> bool:
+        """G: fly to the fx graph (its nodes and their names), seen from the front; False when
+        the view shows none. Under the flow it lies outside the step's framing, and small."""
+        shown = [g for g in self.viewer.scene.shown() if g.name in GRAPH_GROUPS]
+        if not shown:
+            return False
+        lo = np.min([g.placement.bbox_min for g in shown], 0)
+        hi = np.max([g.placement.bbox_max for g in shown], 0)
+        self._fly(self._framing(lo, hi, 0.0, 0.0))
+        return True
 
     def home(self) -> None:
         """Home: the whole scene, every step of a flow included, from the front and a little aside."""

@@ -20,15 +20,15 @@ TINY_WINDOW = 120  # px: below this nothing readable fits, and the scene alone i
 
 
 class Panels:
-    """All of the app's panels; `on_frame` / `on_reset_camera` are the window's camera actions,
-    `lod` the renderer's viz.lod.LodSettings (edited in place)."""
+    """All of the app's panels; `on_frame` / `on_reset_camera` / `on_graph` are the window's
+    camera actions, `lod` the renderer's viz.lod.LodSettings (edited in place)."""
 
     def __init__(self, controller: Controller, sync: SceneSync, checkpoint_out: str = "",
-                 device: str = "cpu", on_frame=None, on_reset_camera=None, lod=None):
+                 device: str = "cpu", on_frame=None, on_reset_camera=None, on_graph=None, lod=None):
         self.training = TrainingPanel(controller, device, checkpoint_out)
         self.performance = PerformancePanel(controller)
         self.inspector = InspectorPanel(controller, sync)
-        self.view = ViewPanel(controller, sync, lod, on_frame, on_reset_camera)
+        self.view = ViewPanel(controller, sync, lod, on_frame, on_reset_camera, on_graph)
         self.timeline = TimelinePanel(controller)
         self.causal = CausalPanel(controller)
 

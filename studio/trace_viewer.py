@@ -1,7 +1,7 @@
 """The window app.py and demo.py run in: a viz Viewer whose Scene is kept in step with a
 Controller, the panels around the scene (which is framed in the area they leave free), picks
 turned into hover / selection, and the keys both share (space, arrows, Ctrl+Home/End, Ctrl+Z, F,
-Home, Tab). The scene is laid out as a flow or a grid (studio.layouts); studio.navigation moves
+G, Home, Tab). The scene is laid out as a flow or a grid (studio.layouts); studio.navigation moves
 the camera.
 
 Import it after deciding on headless mode: viz.window reads DISPLAY when first imported.
@@ -66,7 +66,8 @@ class TraceViewer(Viewer):
         self.compare_panel = ComparePanel(controller, sync) if isinstance(sync, FlowSync) else None
         self.panels_shown = True     # Tab hides the panels: the scene takes the whole window
         self.panels = Panels(controller, self.sync, on_frame=self.frame_all,
-                             on_reset_camera=self.reset_camera, lod=self.renderer.lod, **panel_options)
+                             on_reset_camera=self.reset_camera, on_graph=self.nav.graph,
+                             lod=self.renderer.lod, **panel_options)
         self.saved = None            # the checkpoint written when the window closed, if any
         self._framed = False
         self._training_state = None  # (snapshots, error) when update last looked: panels show them
@@ -184,6 +185,8 @@ class TraceViewer(Viewer):
             self.nav.home()
         elif symbol == key.F:
             self.nav.frame()
+        elif symbol == key.G:
+            self.nav.graph()
         elif symbol == key.TAB:
             self.panels_shown = not self.panels_shown
             self.on_resize(*self.get_size())

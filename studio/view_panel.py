@@ -16,12 +16,13 @@ OP_NAMES = {"placeholder": "input", "get_attr": "parameter", "call_module": "mod
 
 class ViewPanel:
     def __init__(self, controller: Controller, sync: SceneSync, lod=None, on_frame=None,
-                 on_reset_camera=None):
+                 on_reset_camera=None, on_graph=None):
         self.controller = controller
         self.sync = sync
         self.lod = lod                       # viz.lod.LodSettings of the renderer, edited in place
-        self.on_frame = on_frame             # callables set by the window: frame all / reset camera
-        self.on_reset_camera = on_reset_camera
+        self.on_frame = on_frame             # callables set by the window: frame all / reset
+        self.on_reset_camera = on_reset_camera   # camera / fly to the graph
+        self.on_graph = on_graph
 
     def draw(self, rect: Rect) -> None:
         c, o = self.controller, self.sync.options
@@ -71,6 +72,10 @@ class ViewPanel:
             imgui.same_line()
             if self.on_reset_camera and imgui.button("Reset camera (R)"):
                 self.on_reset_camera()
+            if self.on_graph and "graph" in self.sync.scene:
+                imgui.same_line()
+                if imgui.button("Graph (G)"):
+                    self.on_graph()
             if dirty:
                 self.sync.mark_dirty()
         imgui.end()

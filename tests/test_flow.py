@@ -160,6 +160,45 @@ def test_only_the_grid_layout_offers_every_step_memory(trace):
     assert c.selection.value is None
 
 
+def test_g_flies_to_the_graph_from_the_front_and_does_nothing_without_one(trace):
+    import time
+    from studio.controller import Controller
+    from studio.flow_view import FlowSync
+    from studio.navigation import Navigator
+    from ttm.graph import extract
+
+    class Viewer:                       # what Navigator uses of a TraceViewer
+        def __init__(self, sync):
+            self.scene, self.sync, self.framed = sync.scene, sync, None
+
+        def frame_box(self, lo, hi):
+            self.framed = (lo, hi)
+            self.scene.camera.position = (lo + hi) / 2 + [0.0, 0.0, 200.0]
+
+    sync = FlowSync(FlowScene(), Controller(trace), graph=extract(trace.model))
+    deadline = time.monotonic() + 30
+    while "graph" not in sync.scene:    # laid out on a worker thread
+        assert time.monotonic() < deadline
+        sync.update()
+        time.sleep(0.01)
+    viewer = Viewer(sync)
+    camera = sync.scene.camera
+    camera.yaw, camera.pitch, before = 30.0, -10.0, camera.position.copy()
+    nav = Navigator(viewer)
+    assert nav.graph()
+    parts = [sync.scene[n].placement for n in ("graph", "graph.text")]
+    np.testing.assert_allclose(viewer.framed[0], np.min([p.bbox_min for p in parts], 0))
+    np.testing.assert_allclose(viewer.framed[1], np.max([p.bbox_max for p in parts], 0))
+    target = nav.flight.target
+    assert (target.yaw, target.pitch) == (0.0, 0.0)
+    np.testing.assert_allclose(target.position[:2], ((viewer.framed[0] + viewer.framed[1]) / 2)[:2])
+    np.testing.assert_allclose(camera.position, before)       # it flies there; no jump
+    bare = FlowSync(FlowScene(), Controller(trace))
+    bare.update()
+    empty = Navigator(Viewer(bare))
+    assert not empty.graph() and empty.flight is None
+
+
 def test_the_camera_and_the_timeline_follow_each_other(trace):
     from studio.flow_view import STEP_DEPTH
     c, sync = synced(trace, step=1)
