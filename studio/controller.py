@@ -284,12 +284,13 @@ class Controller(Intervening):
         metrics = entry.metrics if entry is not None else getattr(self.trace.model, "metrics", None)
         return metrics or self.latest_metrics
 
-    def how_sure(self) -> list[str]:
+    def how_sure(self, **shown) -> list[str]:
         """The run's time and how often the model gets the problem's cell right, from the metrics
-        of the snapshot on view (else the checkpoint's): see walkthrough.how_sure."""
+        of the snapshot on view (else the checkpoint's): see walkthrough.how_sure (and its
+        `timed`, `digit_line`)."""
         if self.trace is None:
             return []
-        return how_sure(self.trace, self._metrics_on_view(), self.other_models)
+        return how_sure(self.trace, self._metrics_on_view(), self.other_models, **shown)
 
     def digit_trust(self) -> list[tuple[str, float | None]]:
         """The answer's digits with how often each is right on the problem's cell, when that cell

@@ -7,7 +7,7 @@ import imgui
 from studio.controller import Controller
 from studio.input_parse import InputError, parse_problem
 from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel
-from studio.walkthrough import outcome, verdict_mark
+from studio.walkthrough import outcome, timing, verdict_mark
 from ttm.confidence import WARN_BELOW, percent
 
 
@@ -49,7 +49,11 @@ class TimelinePanel:
                     imgui.text_colored(" " + verdict_mark(t), *(GOOD if t.correct else BAD))
                 else:
                     imgui.text_colored(outcome(t), *(GOOD if t.correct else BAD))
-                for line in c.how_sure():
+                if t.seconds is not None:     # on this row: the panel's height is the scene's
+                    imgui.same_line()
+                    imgui.text_colored(f"   {timing(t)}", *DIM)
+                # The prediction's digits are coloured by how often each is right: no line for it.
+                for line in c.how_sure(timed=False, digit_line=False):
                     imgui.text_colored(line, *(WARN if line.startswith("warning") else DIM))
                 imgui.text_colored(c.step_summary(), *DIM)
                 if imgui.button("<"):

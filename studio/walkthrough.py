@@ -169,20 +169,23 @@ def step_summary(trace: Trace, t: int) -> str:
     return f"step {t} (0-{trace.steps - 1}): input {r.inputs}, produced {r.digit} (p {r.probability:.2f})"
 
 
-def how_sure(trace: Trace, metrics: dict | None, others: dict[str, dict] | None = None) -> list[str]:
+def how_sure(trace: Trace, metrics: dict | None, others: dict[str, dict] | None = None, *,
+             timed: bool = True, digit_line: bool = True) -> list[str]:
     """How far to trust the answer: the run's time, the measured exact match of the problem's
-    cell (from the checkpoint's metrics), a warning when that cell is weak or never trained, and
-    then which of `others` (ttm.confidence.tables_beside) does it better, if one does."""
+    cell (from the checkpoint's metrics), a warning when that cell is weak or never trained with
+    how often each digit of the answer is right, and then which of `others`
+    (ttm.confidence.tables_beside) does it better, if one does. A panel that shows the time or
+    the digits its own way leaves them out (`timed`, `digit_line`)."""
     confidence = cell_confidence(metrics or {}, trace.a, trace.b)
     lines = []
-    if trace.seconds is not None:
-        lines.append(f"computed in {1000 * trace.seconds:.0f} ms")
+    if timed and trace.seconds is not None:
+        lines.append(timing(trace))
     lines.append(confidence.describe())
     warning = confidence.warning()
     if warning:
         lines.append(f"warning: {warning}")
         trust = confidence.digit_trust(trace.answer)
-        if trust:
+        if trust and digit_line:
             lines.append(digit_trust_line(confidence.name, trust))
         better = better_elsewhere(others or {}, trace.a, trace.b, confidence)
         if better is not None:
@@ -190,6 +193,11 @@ def how_sure(trace: Trace, metrics: dict | None, others: dict[str, dict] | None 
             lines.append(f"{path} gets {other.name} right {percent(other.exact)} of the time: "
                          f"--checkpoint {path}")
     return lines
+
+
+def timing(trace: Trace) -> str:
+    """"computed in 29 ms" (empty when the trace was not timed)."""
+    return "" if trace.seconds is None else f"computed in {1000 * trace.seconds:.0f} ms"
 
 
 def digit_trust_line(cell: str, trust: list[tuple[str, float | None]]) -> str:

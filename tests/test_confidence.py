@@ -135,3 +135,7 @@ def test_a_weak_cell_tells_which_digits_of_the_answer_to_trust():
     assert lines[-1].endswith(f"{str(trace.answer)[-1]} 100%")
     strong = how_sure(model.trace(583, 67), {"evaluation": measured})   # 3×2: no warning
     assert not any(line.startswith("digit by digit") for line in strong)
+    # The timeline draws the time beside the prediction and colours its digits: it asks for neither.
+    assert how_sure(trace, {"evaluation": measured}, timed=False, digit_line=False) == [
+        line for line in lines if not line.startswith(("computed in", "digit by digit"))]
+    assert lines[0] == f"computed in {1000 * trace.seconds:.0f} ms"
