@@ -58,12 +58,10 @@ class Navigator:
     def graph(self) -> bool:
         """G: fly to the fx graph (its nodes and their names), seen from the front; False when
         the view shows none. Under the flow it lies outside the step's framing, and small."""
-        shown = [g for g in self.viewer.scene.shown() if g.name in GRAPH_GROUPS]
-        if not shown:
+        box = self.viewer.scene.group_box(GRAPH_GROUPS)
+        if box is None:
             return False
-        lo = np.min([g.placement.bbox_min for g in shown], 0)
-        hi = np.max([g.placement.bbox_max for g in shown], 0)
-        self._fly(self._framing(lo, hi, 0.0, 0.0))
+        self._fly(self._framing(*box, 0.0, 0.0))
         return True
 
     def home(self) -> None:

@@ -374,7 +374,7 @@ class TTM(nn.Module):
             memory, step_logits = self.step(memory, *self.embed(step_tokens, t))
             logits.append(step_logits)
             if self.carry_head is not None:
-                carried.append(self.carry_head(memory.mean(dim=1)).squeeze(-1))  # (B,)
+                carried.append(self._carry_probe(memory))                     # (B,)
             step_tokens = self.next_input(targets[:, t])
         logits = torch.stack(logits, dim=1)                          # (B, T, V)
         loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(),
@@ -382,6 +382,10 @@ class TTM(nn.Module):
         if self.carry_head is not None:
             loss = loss + self.config.carry_loss * self.carry_error(problem, torch.stack(carried, 1))
         return logits, loss
+
+    def _carry_probe(self, memory: torch.Tensor) -> torch.Tensor:
+        """The probe on memory (..., m, d) -> (...), in tenths of a carry (what carry_error fits)."""
+        return self.carry_head(memory.mean(dim=-2)).squeeze(-1)
 
     @torch.no_grad()
     def carry_readout(self, memory: torch.Tensor) -> torch.Tensor | None:
@@ -391,7 +395,7 @@ class TTM(nn.Module):
         if head is None:
             return None
         memory = memory.to(head.weight.device, head.weight.dtype)
-        return CARRY_SCALE * head(memory.mean(dim=-2)).squeeze(-1).float().cpu()
+        return CARRY_SCALE * self._carry_probe(memory).float().cpu()
 
     def carry_error(self, problem: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
         """Mean squared error of predicted carries (B, T) against each answer digit's carry out

@@ -64,10 +64,3 @@ class FlowScene(Scene):
         if self._placed.get(group.uid) != group.layout_version or group.placement is None:
             group.placement = placed(group.layout)
             self._placed[group.uid] = group.layout_version
-
-    def group_box(self, names) -> tuple[np.ndarray, np.ndarray] | None:
-        """World (min, max) around the shown groups among `names`, or None."""
-        boxes = [(g.placement.bbox_min, g.placement.bbox_max) for g in self.shown() if g.name in names]
-        if not boxes:
-            return None
-        return np.min([b[0] for b in boxes], 0), np.max([b[1] for b in boxes], 0)

@@ -184,6 +184,13 @@ class Scene:
         return (np.min([b[0] for b in boxes], axis=0).astype(np.float32),
                 np.max([b[1] for b in boxes], axis=0).astype(np.float32))
 
+    def group_box(self, names) -> tuple[np.ndarray, np.ndarray] | None:
+        """World (min, max) around the shown groups among `names`, or None."""
+        boxes = [(g.placement.bbox_min, g.placement.bbox_max) for g in self.shown() if g.name in names]
+        if not boxes:
+            return None
+        return np.min([b[0] for b in boxes], 0), np.max([b[1] for b in boxes], 0)
+
     def voxel_box(self, name: str, voxel: int) -> tuple[np.ndarray, np.ndarray]:
         """World (centre, half size) of one voxel."""
         group = self[name]
