@@ -123,6 +123,10 @@ def main(argv=None) -> int:
     from ttm.graph import extract
 
     controller = Controller(trainer=trainer, history_size=args.history)
+    if trainer.cfg.resume:                # the other checkpoints beside it, for the weak-cell advice
+        from ttm.confidence import tables_beside
+        controller.other_models = tables_beside(trainer.cfg.resume)
+        controller.switch_flag = "--resume"
     trainer.publish()                     # the first picture before the first training step
     controller.poll()
     viewer = TraceViewer(controller, graph=extract(trainer.model), size=size,

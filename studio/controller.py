@@ -29,7 +29,7 @@ from studio.shown_tensors import ShownTensors
 from studio.snapshot_history import SnapshotHistory
 from studio.timeline import PlaybackClock, Timeline
 from studio.trainer_link import TrainerLink
-from studio.walkthrough import how_sure, step_summary
+from studio.walkthrough import StepReport, how_sure, step_report, step_summary
 from ttm import Trace
 from ttm.confidence import cell_confidence
 
@@ -54,8 +54,9 @@ class Controller(Intervening):
         self._selection: Selection | None = None
         self._hover: Selection | None = None
         self._version = 0
-        self._summary: tuple | None = None   # (trace, step, step_summary) last given
+        self._report: tuple | None = None    # (trace, step, its StepReport) last given
         self.other_models: dict[str, dict] = {}   # path -> metrics of checkpoints one could run instead
+        self.switch_flag = "--checkpoint"         # the program's flag that runs one of them
         if trace is not None:
             self._show(trace)
 
@@ -290,7 +291,8 @@ class Controller(Intervening):
         `timed`, `digit_line`)."""
         if self.trace is None:
             return []
-        return how_sure(self.trace, self._metrics_on_view(), self.other_models, **shown)
+        return how_sure(self.trace, self._metrics_on_view(), self.other_models,
+                        switch=self.switch_flag, **shown)
 
     def digit_trust(self) -> list[tuple[str, float | None]]:
         """The answer's digits with how often each is right on the problem's cell, when that cell
@@ -300,16 +302,21 @@ class Controller(Intervening):
         confidence = cell_confidence(self._metrics_on_view() or {}, self.trace.a, self.trace.b)
         return confidence.digit_trust(self.trace.answer) if confidence.warning() else []
 
-    def step_summary(self) -> str:
-        """'step 2 (0-4): input 5, produced 5 (p 0.98)'; kept for the trace and step on view,
-        since the timeline asks every frame and it takes a softmax over the trace."""
+    def step_report(self) -> StepReport | None:
+        """The step on view in words (walkthrough.step_report); kept for the trace and step on
+        view, since panels ask every frame and it takes a softmax and the carry probe's read."""
         trace = self.trace
         if trace is None:
-            return ""
-        held = self._summary
+            return None
+        held = self._report
         if held is None or held[0] is not trace or held[1] != self.step:
-            held = self._summary = (trace, self.step, step_summary(trace, self.step))
+            held = self._report = (trace, self.step, step_report(trace, self.step))
         return held[2]
+
+    def step_summary(self) -> str:
+        """'step 2 (0-4): input 5, produced 5 (p 0.98)', for the timeline."""
+        report = self.step_report()
+        return "" if report is None else step_summary(report, self.trace.steps)
 
     def notify(self, message: str) -> None:
         """A notice for the person (a refused input, ...), shown until the next one."""

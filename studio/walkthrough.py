@@ -125,8 +125,9 @@ def _percent(split: dict[str, float]) -> str:
     return ", ".join(f"{name} {100 * share:.0f}%" for name, share in split.items())
 
 
-def format_step(report: StepReport) -> list[str]:
-    """The lines of one step, without the step header's indentation."""
+def format_step(report: StepReport, carry: bool = True) -> list[str]:
+    """The lines of one step, without the step header's indentation; the carry line last
+    (`carry=False` leaves it to the caller: see carry_line)."""
     r = report
     lines = [f"input {r.inputs:<12} -> produced {r.digit} (p {r.probability:.2f})"
              + (f"   answer so far: {r.answer_so_far}" if r.answer_so_far else "")]
@@ -137,12 +138,19 @@ def format_step(report: StepReport) -> list[str]:
     if r.memory_changes:
         changes = ", ".join(f"slot {slot} (by {d:.2f})" for slot, d in r.memory_changes)
         lines.append(f"memory changed most: {changes}; mean change per slot {r.mean_change:.2f}")
-    if r.carry is not None:
-        held, true = r.carry
-        lines.append(f"carry  the probe reads {held:.1f} in memory; the true carry out is {true}"
-                     + (f" ({abs(held - true):.1f} too {'high' if held > true else 'low'})"
-                        if r.carry_lost else ""))
-    return lines
+    held = carry_line(r) if carry else None
+    return lines + ([held] if held else [])
+
+
+def carry_line(report: StepReport) -> str | None:
+    """"carry  the probe reads 3.2 in memory; the true carry out is 3", with how far off when
+    the reading is lost (`report.carry_lost`); None where the step has no carry reading."""
+    if report.carry is None:
+        return None
+    held, true = report.carry
+    return (f"carry  the probe reads {held:.1f} in memory; the true carry out is {true}"
+            + (f" ({abs(held - true):.1f} too {'high' if held > true else 'low'})"
+               if report.carry_lost else ""))
 
 
 def outcome(trace: Trace, explain: bool = False) -> str:
@@ -163,19 +171,20 @@ def verdict(trace: Trace) -> str:
     return f"{trace.problem} = {outcome(trace, explain=True)}"
 
 
-def step_summary(trace: Trace, t: int) -> str:
+def step_summary(report: StepReport, steps: int) -> str:
     """"step 2 (0-4): input 5, produced 5 (p 0.98)": one line for the timeline."""
-    r = step_report(trace, t)
-    return f"step {t} (0-{trace.steps - 1}): input {r.inputs}, produced {r.digit} (p {r.probability:.2f})"
+    r = report
+    return f"step {r.step} (0-{steps - 1}): input {r.inputs}, produced {r.digit} (p {r.probability:.2f})"
 
 
 def how_sure(trace: Trace, metrics: dict | None, others: dict[str, dict] | None = None, *,
-             timed: bool = True, digit_line: bool = True) -> list[str]:
+             timed: bool = True, digit_line: bool = True, switch: str = "--checkpoint") -> list[str]:
     """How far to trust the answer: the run's time, the measured exact match of the problem's
     cell (from the checkpoint's metrics), a warning when that cell is weak or never trained with
     how often each digit of the answer is right, and then which of `others`
     (ttm.confidence.tables_beside) does it better, if one does. A panel that shows the time or
-    the digits its own way leaves them out (`timed`, `digit_line`)."""
+    the digits its own way leaves them out (`timed`, `digit_line`); `switch` is the program's
+    flag that runs another checkpoint (the demo's --checkpoint, the app's --resume)."""
     confidence = cell_confidence(metrics or {}, trace.a, trace.b)
     lines = []
     if timed and trace.seconds is not None:
@@ -191,7 +200,7 @@ def how_sure(trace: Trace, metrics: dict | None, others: dict[str, dict] | None 
         if better is not None:
             path, other = better
             lines.append(f"{path} gets {other.name} right {percent(other.exact)} of the time: "
-                         f"--checkpoint {path}")
+                         f"{switch} {path}")
     return lines
 
 

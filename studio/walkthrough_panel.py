@@ -5,7 +5,7 @@ import imgui
 
 from studio.controller import Controller
 from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel
-from studio.walkthrough import format_step, step_report, verdict
+from studio.walkthrough import carry_line, format_step, verdict
 
 
 def walkthrough_panel(controller: Controller, rect: Rect) -> None:
@@ -16,12 +16,14 @@ def walkthrough_panel(controller: Controller, rect: Rect) -> None:
         if t is not None:
             imgui.text(f"{t.problem}   step {c.step} (0-{t.steps - 1})   (left/right arrows)")
             imgui.separator()
-            report = step_report(t, c.step)
-            for line in format_step(report):
-                if report.carry_lost and line.startswith("carry"):
-                    imgui.text_colored(line, *WARN)
-                else:
-                    imgui.text(line)
+            report = c.step_report()
+            for line in format_step(report, carry=False):
+                imgui.text(line)
+            carry = carry_line(report)
+            if carry and report.carry_lost:
+                imgui.text_colored(carry, *WARN)
+            elif carry:
+                imgui.text(carry)
             imgui.separator()
             if c.step == t.steps - 1:
                 imgui.text_colored(verdict(t), *(GOOD if t.correct else BAD))

@@ -88,3 +88,19 @@ def test_the_walkthrough_reads_the_probe_on_each_digit_step_and_flags_a_lost_car
     without = TTM(TTMConfig.tiny(dropout=0.0)).eval().trace(37, 42)
     assert step_report(without, 0).carry is None
     assert not any(line.startswith("carry") for line in format_step(step_report(without, 0)))
+    assert format_step(report, carry=False) == format_step(report)[:-1]
+
+
+def test_the_controller_keeps_the_step_report_of_the_step_on_view():
+    from studio.controller import Controller
+    torch.manual_seed(1)
+    model = TTM(TTMConfig.tiny(dropout=0.0, carry_loss=0.5)).eval()
+    controller = Controller(model.trace(37, 42))
+    first = controller.step_report()
+    assert controller.step_report() is first and first.step == controller.step
+    controller.step_by(1)
+    moved = controller.step_report()
+    assert moved is not first and moved.step == first.step + 1
+    assert controller.step_summary().startswith(f"step {moved.step} (0-{controller.trace.steps - 1}): input ")
+    controller.set_problem(38, 42)
+    assert controller.trace.a == 38 and controller.step_report() is not moved

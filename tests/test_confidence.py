@@ -97,6 +97,8 @@ def test_a_weak_cell_names_the_checkpoint_beside_it_that_does_it_better(tmp_path
     trace = model.trace(583, 671)
     lines = how_sure(trace, {"evaluation": EVALUATION}, tables)
     assert lines[-1] == f"{tmp_path / 'better.pt'} gets 3×3 right 97% of the time: --checkpoint {tmp_path / 'better.pt'}"
+    assert how_sure(trace, {"evaluation": EVALUATION}, tables, switch="--resume")[-1].endswith(
+        f"of the time: --resume {tmp_path / 'better.pt'}")           # the app's flag
     in_use = cell_confidence({"evaluation": EVALUATION}, 583, 671)
     assert better_elsewhere({"x": {"evaluation": evaluation(0.45)}}, 583, 671,
                             cell_confidence({"evaluation": evaluation(0.0)}, 583, 671)) is None  # not half
