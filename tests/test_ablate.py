@@ -3,6 +3,7 @@ import json
 import math
 
 import numpy as np
+import pytest
 
 from chart_checks import read_chart
 from ttm import plots
@@ -73,3 +74,52 @@ def test_cli(tmp_path, capsys):
     again = ablate_main(["--from-json", str(out), "--png", str(tmp_path / "b.png")])
     assert again == record["results"] and "| memoryless |" in capsys.readouterr().out
     np.testing.assert_array_equal(read_chart(tmp_path / "b.png"), drawn)
+
+
+def _saved(tmp_path, seed: int, exact: dict[str, float], examples: int = 384000) -> str:
+    """A saved ablation record with the given overall exact match per variant."""
+    results = [{"variant": v, "params": 1, "examples": examples, "wall_s": 1.0, "train_loss": 0.5,
+                "eval_loss": 0.5, "cells": {"1x1": e}, "token_accuracy": e, "exact_match": e}
+               for v, e in exact.items()]
+    record = {"digits": 2, "examples": examples, "batch_size": 64, "per_cell": 500, "small": True,
+              "base_config": {"dim": 64, "memory_tokens": 32, "read_tokens": 8, "layers": 2,
+                              "heads": 4, "mlp_dim": 256, "summarizer_hidden": 32},
+              "seed": seed, "machine": "test", "results": results}
+    path = tmp_path / f"seed{seed}-{'-'.join(exact)}-{examples}.json"
+    path.write_text(json.dumps(record))
+    return str(path)
+
+
+def test_saved_ablations_line_up_by_seed_with_the_gain_over_the_ttm_seed_by_seed(tmp_path, capsys):
+    from ttm.ablate import across_seeds, seeds_table
+    paths = [_saved(tmp_path, 0, {"ttm": 0.60, "carry": 0.70}), _saved(tmp_path, 1, {"ttm": 0.80}),
+             _saved(tmp_path, 1, {"carry": 0.75, "ttm": 0.99}),     # ttm at seed 1 again: first kept
+             _saved(tmp_path, 2, {"pool": 0.50})]
+    records = [json.loads(open(p).read()) for p in paths]
+    by_variant = across_seeds(records, paths)
+    assert by_variant == {"ttm": {0: 0.60, 1: 0.80}, "carry": {0: 0.70, 1: 0.75}, "pool": {2: 0.50}}
+    lines = seeds_table(by_variant).splitlines()
+    assert lines[0] == "| variant | seed 0 | seed 1 | seed 2 | mean | range | gain over ttm |"
+    assert lines[2] == "| ttm | 60.0% | 80.0% | - | 70.0% | 20.0 | - |"
+    # +10 at seed 0, -5 at seed 1: a mean gain of 2.5 points, ahead on one seed of two
+    assert lines[3] == "| carry | 70.0% | 75.0% | - | 72.5% | 5.0 | +2.5 points, ahead on 1 of 2 seeds |"
+    assert lines[4] == "| pool | - | - | 50.0% | 50.0% | - | - |"             # no shared seed
+    image = tmp_path / "seeds.png"
+    ablate_main(["--from-json", *paths, "--png", str(image)])
+    out = capsys.readouterr().out
+    assert "seeds 0, 1, 2" in out and lines[3] in out
+    assert read_chart(image).shape[0] > 100
+
+
+def test_saved_ablations_of_another_budget_are_refused_with_one_line(tmp_path, capsys):
+    paths = [_saved(tmp_path, 0, {"ttm": 0.6}), _saved(tmp_path, 1, {"ttm": 0.8}, examples=64000)]
+    with pytest.raises(SystemExit) as exit_:
+        ablate_main(["--from-json", *paths])
+    assert str(exit_.value) == (f"error: {paths[1]} was run at another budget than {paths[0]} "
+                                "(examples differ): its seeds do not compare")
+
+
+def test_a_bar_not_measured_is_not_drawn():
+    fig = plots.bar_chart("t", ["a", "b"], [("s", [0.5, float("nan")])], "x", "y")
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights[0] == 50 and math.isnan(heights[1])

@@ -4,11 +4,15 @@ of them on the same held-out problems.
     python -m ttm.ablate [--examples N] [--digits 2] [--seed 0] [--small]
                          [--out docs/ablation.json] [--png docs/ablation.png]
     python -m ttm.ablate --from-json docs/ablation.json --png docs/ablation.png
+    python -m ttm.ablate --from-json docs/ablation*.json --png docs/ablation-seeds.png
 
 Every variant goes through the project's Trainer. The curriculum runs on a fixed schedule (each
 stage before the last gets 1 / (digits + 2) of the steps, the last stage the rest; no early
 advance), so every variant sees the identical sequence of training problems; only the
-architecture differs. --from-json prints and draws a saved ablation again without training.
+architecture differs. --from-json prints and draws a saved ablation again without training;
+given several saved at the same budget (other seeds, other variants), it lines them up by seed:
+each variant's exact match per seed, its mean and range, and its gain over the TTM row seed by
+seed, since at a small budget one seed's order of two variants says little.
 """
 from __future__ import annotations
 
@@ -119,6 +123,60 @@ def chart_title(record: dict) -> str:
     return f"Exact match after {record['examples']:,} training examples, digits <= {record['digits']}"
 
 
+# What must agree for two saved ablations to be compared seed by seed.
+BUDGET = ("digits", "examples", "batch_size", "per_cell", "small", "base_config")
+
+
+def across_seeds(records: list[dict], paths: list[str]) -> dict[str, dict[int, float]]:
+    """variant -> {seed: overall exact match} over saved ablations of one budget; ValueError
+    naming the file whose budget differs from the first's. A (variant, seed) measured twice keeps
+    the first figure (training is deterministic, so a rerun repeats it)."""
+    by_variant: dict[str, dict[int, float]] = {}
+    for record, path in zip(records, paths):
+        differs = [k for k in BUDGET if record[k] != records[0][k]]
+        if differs:
+            raise ValueError(f"{path} was run at another budget than {paths[0]} "
+                             f"({', '.join(differs)} differ): its seeds do not compare")
+        for r in record["results"]:
+            by_variant.setdefault(r["variant"], {}).setdefault(record["seed"], r["exact_match"])
+    return by_variant
+
+
+def seeds_table(by_variant: dict[str, dict[int, float]], reference: str = "ttm") -> str:
+    """Markdown: a row per variant, its exact match per seed, mean, range and, where `reference`
+    ran on the same seeds, the mean gain over it and on how many of them it came out ahead."""
+    seeds = sorted({s for per_seed in by_variant.values() for s in per_seed})
+    head = ["variant"] + [f"seed {s}" for s in seeds] + ["mean", "range", f"gain over {reference}"]
+    base = by_variant.get(reference, {})
+    rows = []
+    for variant, per_seed in by_variant.items():
+        values = list(per_seed.values())
+        row = [variant] + [f"{100 * per_seed[s]:.1f}%" if s in per_seed else "-" for s in seeds]
+        row += [f"{100 * np.mean(values):.1f}%",
+                f"{100 * (max(values) - min(values)):.1f}" if len(values) > 1 else "-"]
+        shared = [s for s in per_seed if s in base]
+        if variant == reference or not shared:
+            row.append("-")
+        else:
+            gains = [per_seed[s] - base[s] for s in shared]
+            row.append(f"{100 * np.mean(gains):+.1f} points, ahead on {sum(g > 0 for g in gains)} "
+                       f"of {len(gains)} seed{'s' * (len(gains) > 1)}")
+        rows.append(row)
+    return markdown.table(head, rows)
+
+
+def seeds_chart(by_variant: dict[str, dict[int, float]], title: str):
+    """A matplotlib Figure: overall exact match per variant, one bar per seed (none where that
+    seed was not run)."""
+    from . import plots  # matplotlib only when a chart is drawn
+
+    seeds = sorted({s for per_seed in by_variant.values() for s in per_seed})
+    series = [(f"seed {s}", [per_seed.get(s, np.nan) for per_seed in by_variant.values()])
+              for s in seeds]
+    return plots.bar_chart(title, list(by_variant), series, xlabel="variant",
+                           ylabel="exact match on held-out problems (%)")
+
+
 def run_ablation(variants, base: TTMConfig, examples: int, digits: int, seed: int,
                  batch_size: int, per_cell: int, ckpt_dir: str, device: str = "auto",
                  quiet: bool = False) -> list[dict]:
@@ -151,9 +209,12 @@ def parse_args(argv=None):
                    help="torch CPU threads (1 leaves room for other work on a small machine)")
     p.add_argument("--ckpt-dir", default="runs/ablation", help="each variant's checkpoint")
     p.add_argument("--out", default="docs/ablation.json")
-    p.add_argument("--png", default="docs/ablation.png")
-    p.add_argument("--from-json", default=None,
-                   help="instead of training, print and draw an ablation saved with --out")
+    p.add_argument("--png", default=None,
+                   help="the chart (default: docs/ablation.png after training; with --from-json "
+                        "only when given, so a redraw never replaces the shipped chart unasked)")
+    p.add_argument("--from-json", nargs="+", default=None, metavar="JSON",
+                   help="instead of training, print and draw an ablation saved with --out; "
+                        "several (same budget, other seeds): line them up by seed")
     return p.parse_args(argv)
 
 
@@ -174,26 +235,36 @@ def run(args) -> dict:
     return record
 
 
+SAVED_KEYS = BUDGET + ("seed", "machine", "results")
+
+
 def main(argv=None) -> list[dict]:
     args = parse_args(argv)
     try:
-        record = (read_saved(args.from_json, ("base_config", "small", "digits", "examples",
-                                              "batch_size", "seed", "per_cell", "machine",
-                                              "results"), "ablation")
-                  if args.from_json else run(args))
+        records = ([read_saved(path, SAVED_KEYS, "ablation") for path in args.from_json]
+                   if args.from_json else [run(args)])
+        by_variant = across_seeds(records, args.from_json) if len(records) > 1 else None
     except (OSError, ValueError) as err:  # a bad setting or saved record: one line
         sys.exit(f"error: {err}")
+    record = records[0]
     small = {k: record["base_config"][k] for k in SMALL}  # as run, should SMALL change later
     size = f"small model {small}" if record["small"] else "default TTMConfig"
+    seeds = ", ".join(str(s) for s in sorted({r["seed"] for r in records}))
     print(f"Ablation: {size}, digits <= {record['digits']}, {record['examples']} examples per "
-          f"variant (batch {record['batch_size']}), seed {record['seed']}, fixed curriculum "
-          f"schedule; exact match on {record['per_cell']} held-out problems per cell. "
-          f"Machine: {record['machine']}.\n")
-    print(results_table(record["results"]))
-    if args.png:
+          f"variant (batch {record['batch_size']}), seed{'s' * (len(records) > 1)} {seeds}, fixed "
+          f"curriculum schedule; exact match on {record['per_cell']} held-out problems per cell. "
+          f"Machine: {'; '.join(sorted({r['machine'] for r in records}))}.\n")
+    if by_variant is None:
+        print(results_table(record["results"]))
+    else:
+        print(seeds_table(by_variant))
+    png = args.png if args.png is not None else (None if args.from_json else "docs/ablation.png")
+    if png:
         from . import plots
-        plots.save(bar_chart(record["results"], chart_title(record)), args.png)
-    return record["results"]
+        figure = (bar_chart(record["results"], chart_title(record)) if by_variant is None
+                  else seeds_chart(by_variant, f"{chart_title(record)}, by seed"))
+        plots.save(figure, png)
+    return [r for rec in records for r in rec["results"]]
 
 
 if __name__ == "__main__":

@@ -67,14 +67,15 @@ def heatmaps(panels, xlabel: str, ylabel: str, title: str = "",
 
 
 def bar_chart(title: str, groups, series, xlabel: str, ylabel: str) -> Figure:
-    """Grouped bars in percent: `groups` along x, `series` [(label, values per group)] side by side."""
+    """Grouped bars in percent: `groups` along x, `series` [(label, values per group)] side by
+    side; a NaN value (not measured) draws no bar, rather than a bar at 0."""
     fig = _figure(max(6.0, 1.2 * len(groups) + 2.5), 4.2)
     ax = fig.subplots()
     x = np.arange(len(groups))
     width = 0.8 / len(series)
     for i, (label, values) in enumerate(series):
         offset = (i - (len(series) - 1) / 2) * width
-        ax.bar(x + offset, 100 * np.nan_to_num(np.asarray(values, float)), width, label=label)
+        ax.bar(x + offset, 100 * np.asarray(values, float), width, label=label)
     ax.set_xticks(x, [str(g) for g in groups])
     ax.set_yticks(range(0, 101, 20))
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel, ylim=(0, 104))
