@@ -125,6 +125,7 @@ def chart_title(record: dict) -> str:
 
 # What must agree for two saved ablations to be compared seed by seed.
 BUDGET = ("digits", "examples", "batch_size", "per_cell", "small", "base_config")
+SAVED_KEYS = BUDGET + ("seed", "machine", "results")   # what a saved ablation must hold
 
 
 def across_seeds(records: list[dict], paths: list[str]) -> dict[str, dict[int, float]]:
@@ -142,10 +143,14 @@ def across_seeds(records: list[dict], paths: list[str]) -> dict[str, dict[int, f
     return by_variant
 
 
+def _seeds(by_variant: dict[str, dict[int, float]]) -> list[int]:
+    return sorted({s for per_seed in by_variant.values() for s in per_seed})
+
+
 def seeds_table(by_variant: dict[str, dict[int, float]], reference: str = "ttm") -> str:
     """Markdown: a row per variant, its exact match per seed, mean, range and, where `reference`
     ran on the same seeds, the mean gain over it and on how many of them it came out ahead."""
-    seeds = sorted({s for per_seed in by_variant.values() for s in per_seed})
+    seeds = _seeds(by_variant)
     head = ["variant"] + [f"seed {s}" for s in seeds] + ["mean", "range", f"gain over {reference}"]
     base = by_variant.get(reference, {})
     rows = []
@@ -170,7 +175,7 @@ def seeds_chart(by_variant: dict[str, dict[int, float]], title: str):
     seed was not run)."""
     from . import plots  # matplotlib only when a chart is drawn
 
-    seeds = sorted({s for per_seed in by_variant.values() for s in per_seed})
+    seeds = _seeds(by_variant)
     series = [(f"seed {s}", [per_seed.get(s, np.nan) for per_seed in by_variant.values()])
               for s in seeds]
     return plots.bar_chart(title, list(by_variant), series, xlabel="variant",
@@ -233,9 +238,6 @@ def run(args) -> dict:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
     return record
-
-
-SAVED_KEYS = BUDGET + ("seed", "machine", "results")
 
 
 def main(argv=None) -> list[dict]:
