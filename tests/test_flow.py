@@ -199,6 +199,29 @@ def test_g_flies_to_the_graph_from_the_front_and_does_nothing_without_one(trace)
     assert not empty.graph() and empty.flight is None
 
 
+def test_the_graph_follows_the_current_step_in_depth(trace):
+    """The graph stands under the current step's flow: stepping on moves its nodes and its text
+    together (its node layout is kept from step to step, so only its origin changes)."""
+    import time
+    from studio.controller import Controller
+    from studio.flow_view import STEP_DEPTH, FlowSync
+    from ttm.graph import extract
+    c = Controller(trace)
+    sync = FlowSync(FlowScene(), c, graph=extract(trace.model))
+    deadline = time.monotonic() + 30
+    while "graph" not in sync.scene:
+        assert time.monotonic() < deadline
+        sync.update()
+        time.sleep(0.01)
+    for step in (2, 0):
+        c.set_step(step)
+        sync.update()
+        for name in ("graph", "graph.text"):
+            placement = sync.scene[name].placement
+            assert placement.origin[2] == -STEP_DEPTH * step, (name, step)
+            assert placement.bbox_max[2] <= sync.scene["memory.before"].placement.bbox_max[2] + 1.0
+
+
 def test_the_camera_and_the_timeline_follow_each_other(trace):
     from studio.flow_view import STEP_DEPTH
     c, sync = synced(trace, step=1)

@@ -40,7 +40,7 @@ def placed(layout: VoxelLayout) -> Placement:
 class FlowScene(Scene):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._placed: dict[int, int] = {}    # group uid -> the layout version its placement is for
+        self._placed: dict[int, tuple] = {}  # group uid -> (layout version, origin) placed
 
     def set_layout(self, layout: VoxelLayout):
         """As Scene.set_layout; the group then stands at its layout's origin, wherever that moved."""
@@ -61,6 +61,9 @@ class FlowScene(Scene):
         self._restructured()
 
     def _place(self, group) -> None:
-        if self._placed.get(group.uid) != group.layout_version or group.placement is None:
+        # The origin is part of the key: a layout kept from frame to frame (the graph's, which
+        # follows the current step in depth) moves by its origin alone, with the same geometry.
+        key = (group.layout_version, tuple(np.asarray(group.layout.tags.get("origin", ()), float)))
+        if self._placed.get(group.uid) != key or group.placement is None:
             group.placement = placed(group.layout)
-            self._placed[group.uid] = group.layout_version
+            self._placed[group.uid] = key
