@@ -80,11 +80,15 @@ def _paint_graph(scene, controller) -> None:
     group = scene["graph"]
     raw = node_changes(group.layout, changes)
     values, value_range = change_shade(raw)
-    scene.set_layout(replace(group.layout, values=values, colormap="sequential", value_range=value_range))
+    # The legend's first line takes over the group's label: the window draws that label in
+    # screen pixels just above the nodes, where it would cover the legend's last line.
+    title = group.layout.label or "graph"
+    scene.set_layout(replace(group.layout, values=values, colormap="sequential", value_range=value_range,
+                             label=""))
     changed = int((raw > 0).sum())
     left, top_row = float(group.layout.positions[:, 0].min()), float(group.layout.positions[:, 1].max())
     _legend(scene, GRAPH_LEGEND,
-            [f"graph: how far each node moved after the edit at step {controller.graph_change_step}",
+            [f"{title}: how far each node moved after the edit at step {controller.graph_change_step}",
              f"colour: log10 ||after - before|| / ||before||, from 1e{FLOOR_DECADE} (dim) to "
              f"{float(np.nanmax(np.where(np.isfinite(raw), raw, np.nan))):.3g} (bright);",
              f"{len(raw) - changed} nodes exactly unchanged (darkest), {changed} changed"],

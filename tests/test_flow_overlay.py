@@ -63,7 +63,7 @@ class _Changes:
 
 def _graph(names, members=None) -> VoxelLayout:
     n = len(names)
-    return VoxelLayout(name="graph", label="", positions=np.c_[np.arange(n), np.zeros(n), np.zeros(n)],
+    return VoxelLayout(name="graph", label=f"graph [{n} nodes]", positions=np.c_[np.arange(n), np.zeros(n), np.zeros(n)],
                        values=np.arange(n) % 6, indices=np.arange(n)[:, None], colormap="categorical",
                        value_range=(0, 5), tags={"names": names, "members": members or [[x] for x in names],
                                                  "origin": np.zeros(3)})
@@ -79,7 +79,9 @@ def test_graph_nodes_take_their_relative_change_and_a_collapsed_layer_its_larges
     drawn = scene["graph"].layout
     assert drawn.colormap == "sequential"
     assert drawn.values[0] == 0.0 < drawn.values[1] < drawn.values[2] == pytest.approx(drawn.value_range[1])
-    assert "after the edit at step 2" in scene[GRAPH_LEGEND].layout.tags["labels"][0].text
+    first_line = scene[GRAPH_LEGEND].layout.tags["labels"][0].text
+    assert first_line.startswith("graph [3 nodes]: ") and "after the edit at step 2" in first_line
+    assert drawn.label == ""            # the legend carries it, so the two never overlap
     paint(scene, _Changes(None))
     assert GRAPH_LEGEND not in scene
 
