@@ -73,6 +73,21 @@ def test_a_signed_step_leaves_out_links_that_carry_nothing():
     assert {g.layout.colormap for g in scene if not g.layout.tags.get("mark")} == {"diverging"}
 
 
+def test_a_difference_labels_where_the_answer_probability_went():
+    """Signed, the output bars are p(second) - p(first): the first run's answer is labelled with
+    its change, and the tokens that gained or lost most with theirs, at their bars' ends."""
+    data = step_data()
+    probs = np.zeros(13)
+    probs[[5, 2, 7, 9]] = [-0.9, 0.85, 0.05, 0.004]      # 5 -> 2, a little to 7, 9 too small
+    diff = flow.StepArrays(**{**data.__dict__, "probs": probs, "chosen": 5})
+    texts = {lb.text: lb for lb in flow_scene(diff, flow.FlowStyle(signed=True))["text"].layout.tags["labels"]}
+    assert "p change  (-0.90)" in texts and "+0.85" in texts and "+0.05" in texts
+    assert "+0.00" not in texts
+    assert texts["+0.85"].anchor[1] != texts["+0.05"].anchor[1]      # each beside its own bar
+    plain = {lb.text for lb in flow_scene(data)["text"].layout.tags["labels"]}
+    assert not any(t.startswith("+") for t in plain)
+
+
 def test_groups_stand_at_their_origin():
     a, b = flow_scene(), flow_scene(origin=(0.0, 0.0, -100.0))
     for name in a.names:

@@ -33,6 +33,7 @@ RIBBON_RUN = 56.0          # x run of a ribbon fan
 INPUT_PITCH = 6.0          # rows per input token: room for a glyph a person can read
 BAR_PITCH = 6.0            # rows per output bar
 BAR_LEN = 40               # voxels of a bar at p = 1
+SHOWN_P_CHANGE = 0.01      # smallest change of another token's p that a difference labels
 TIER_GAP = 34.0            # between the two lines of the flow
 GAP = 14.0                 # between neighbouring blocks of a line
 TITLE = 6.5                # text heights (a capital's), in rows
@@ -322,6 +323,11 @@ def step_labels(shape: FlowShape, data: StepArrays, step: int, g: FlowGeometry, 
     say(f"{'p change' if style.signed else 'answer ' + answer}  ({'' if style.signed else 'p '}"
         f"{p[chosen]:{'+.2f' if style.signed else '.2f'}})", g.bars_x + length + 1.5, g.bar_y(chosen), GLYPH,
         ANSWER_COLOUR, valign=0.5)
+    if style.signed:      # where the probability went: the other run's answer is among these
+        others = [v for v in np.argsort(-np.abs(p), kind="stable") if v != chosen and abs(p[v]) >= SHOWN_P_CHANGE]
+        for v in others[:2]:
+            say(f"{p[v]:+.2f}", g.bars_x + max(1, round(abs(float(p[v])) * BAR_LEN)) + 1.5, g.bar_y(v), GLYPH,
+                TITLE_COLOUR, valign=0.5)
     title(f"write  {sum(s.write_sources.values())} -> {s.m}", s.d + RIBBON_RUN / 2, g.tier2 + 1.0,
           align=0.5, scale=0.8)
     say("write sources", g.strip_x + STRIP_W + 1.0, g.tier2 - 0.5, TICK, valign=0.5)
