@@ -64,7 +64,7 @@ def test_cli(tmp_path, capsys):
     out, image = tmp_path / "a.json", tmp_path / "a.png"
     ablate_main(["--small", "--examples", "64", "--batch-size", "32", "--variants", "ttm",
                  "memoryless", "--per-cell", "4", "--device", "cpu", "--ckpt-dir", str(tmp_path),
-                 "--out", str(out), "--png", str(image)])
+                 "--out", str(out)])           # the chart goes beside --out unless --png says
     text = capsys.readouterr().out
     assert "small model" in text and "| memoryless |" in text
     record = json.loads(out.read_text())

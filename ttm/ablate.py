@@ -215,8 +215,9 @@ def parse_args(argv=None):
     p.add_argument("--ckpt-dir", default="runs/ablation", help="each variant's checkpoint")
     p.add_argument("--out", default="docs/ablation.json")
     p.add_argument("--png", default=None,
-                   help="the chart (default: docs/ablation.png after training; with --from-json "
-                        "only when given, so a redraw never replaces the shipped chart unasked)")
+                   help="the chart (default after training: beside --out, e.g. docs/ablation.png; "
+                        "with --from-json only when given, so a run or a redraw never replaces "
+                        "the shipped chart unasked)")
     p.add_argument("--from-json", nargs="+", default=None, metavar="JSON",
                    help="instead of training, print and draw an ablation saved with --out; "
                         "several (same budget, other seeds): line them up by seed")
@@ -260,7 +261,7 @@ def main(argv=None) -> list[dict]:
         print(results_table(record["results"]))
     else:
         print(seeds_table(by_variant))
-    png = args.png if args.png is not None else (None if args.from_json else "docs/ablation.png")
+    png = args.png if args.png is not None else (None if args.from_json else Path(args.out).with_suffix(".png"))
     if png:
         from . import plots
         figure = (bar_chart(record["results"], chart_title(record)) if by_variant is None
