@@ -15,7 +15,7 @@ from studio.flow_view import FlowSync
 from studio.input_parse import InputError
 from studio.panel_frame import BAD, DIM, WARN, fmt
 
-WIDTH, HEIGHT = 420, 300
+WIDTH = 420                # the widest it grows: text wraps there, and it sizes itself to what it holds
 
 
 class ComparePanel:
@@ -28,12 +28,12 @@ class ComparePanel:
     def draw(self, scene_rect: tuple[float, float, float, float]) -> None:
         x, y, w, _ = scene_rect
         imgui.set_next_window_position(x + max(w - WIDTH, 0) / 2, y, imgui.FIRST_USE_EVER)
-        imgui.set_next_window_size(WIDTH, HEIGHT, imgui.FIRST_USE_EVER)
         imgui.set_next_window_collapsed(True, imgui.FIRST_USE_EVER)
         imgui.set_next_window_bg_alpha(0.85)
-        expanded, _ = imgui.begin("Compare and graph", False, imgui.WINDOW_NO_SAVED_SETTINGS)
+        expanded, _ = imgui.begin("Compare and graph", False,
+                                  imgui.WINDOW_NO_SAVED_SETTINGS | imgui.WINDOW_ALWAYS_AUTO_RESIZE)
         if expanded:
-            imgui.push_text_wrap_pos(0)
+            imgui.push_text_wrap_pos(WIDTH)
             self._controls()
             self._differences()
             self._graph()
@@ -58,6 +58,7 @@ class ComparePanel:
             if imgui.button("with a snapshot"):
                 state.set_snapshot(0 if state.snapshot is None else state.snapshot)
             if state.snapshot is not None:
+                imgui.set_next_item_width(WIDTH / 2)
                 moved, k = imgui.slider_int("##snapshot", state.snapshot, 0, len(c.history) - 1,
                                             "snapshot %d")
                 if moved:
