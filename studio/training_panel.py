@@ -8,7 +8,10 @@ import numpy as np
 
 from studio.controller import Controller
 from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel, fmt
-from ttm.metrics import format_cells
+from ttm.confidence import WARN_BELOW
+from ttm.metrics import cell_grid
+
+HALF = 0.5     # a cell right less often than this is drawn as failing, not just weak
 
 
 class TrainingPanel:
@@ -43,9 +46,7 @@ class TrainingPanel:
                 imgui.text(f"learning rate {fmt(m.get('lr'), '.2e')}")
                 imgui.text(f"loss {fmt(m.get('loss'))}   exact match {fmt(m.get('exact'), '.1%')}")
                 if m.get("cell_exact"):  # the latest evaluation; the sampler favours the weakest
-                    imgui.push_text_wrap_pos(0)
-                    imgui.text_colored("per cell " + format_cells(m["cell_exact"]), *DIM)
-                    imgui.pop_text_wrap_pos()
+                    self._cells(m["cell_exact"])
                 self._plots(rect)
                 if c.training_error:
                     imgui.push_text_wrap_pos(0)
@@ -53,6 +54,20 @@ class TrainingPanel:
                     imgui.pop_text_wrap_pos()
                 imgui.text_colored(f"saves to {self.checkpoint_out} on exit", *DIM)
         imgui.end()
+
+    @staticmethod
+    def _cells(cell_exact: dict) -> None:
+        """Exact match per cell as a grid, digits of a down and of b across (the font is
+        monospaced, so columns line up), coloured as the timeline's warning judges a cell."""
+        grid = cell_grid(cell_exact)
+        imgui.text_colored("exact match %, last check:", *DIM)
+        imgui.text_colored("  a\\b" + "".join(f"{b:>5}" for b in range(1, len(grid) + 1)), *DIM)
+        for a, row in enumerate(grid, 1):
+            imgui.text_colored(f"{a:>5}", *DIM)
+            for rate in row:
+                imgui.same_line(spacing=0)
+                colour = DIM if rate is None else GOOD if rate >= WARN_BELOW else WARN if rate >= HALF else BAD
+                imgui.text_colored(f"{'-' if rate is None else f'{100 * rate:.0f}':>5}", *colour)
 
     def _plots(self, rect: Rect) -> None:
         s = self.controller.series

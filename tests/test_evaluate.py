@@ -184,3 +184,10 @@ def test_importing_the_package_and_its_programs_loads_no_matplotlib():
     result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[1],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_cell_grid_lays_cells_out_by_digits_of_a_and_b():
+    from ttm.metrics import cell_grid
+    assert cell_grid({"1x1": 1.0, "2x1": 0.5, "1x3": 0.25}) == [[1.0, None, 0.25], [0.5, None, None],
+                                                                 [None, None, None]]
+    assert cell_grid({}) == []

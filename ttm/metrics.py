@@ -69,6 +69,14 @@ def format_cells(cell_exact: dict) -> str:
     return "  ".join(f"{cell} {100 * exact:.0f}%" for cell, exact in cell_exact.items())
 
 
+def cell_grid(cell_exact: dict) -> list[list[float | None]]:
+    """{"2x3": 0.9, ...} as rows by digits of a and columns by digits of b, from 1 to the most
+    digits measured (None where a cell was not measured)."""
+    cells = {tuple(int(d) for d in key.split("x")): rate for key, rate in cell_exact.items()}
+    n = max((max(cell) for cell in cells), default=0)
+    return [[cells.get((a, b)) for b in range(1, n + 1)] for a in range(1, n + 1)]
+
+
 def format_table(table, which: int = 0) -> str:
     """A Markdown table of exact match (which=0) or token accuracy (which=1), in percent."""
     n = max(max(k) for k in table)
