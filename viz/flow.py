@@ -319,15 +319,16 @@ def step_labels(shape: FlowShape, data: StepArrays, step: int, g: FlowGeometry, 
         mark = v == chosen
         say(_symbol(s.symbols, v), g.bars_x - 1.5, g.bar_y(v), GLYPH * (1.0 if mark else 0.7),
             ANSWER_COLOUR if mark else (0.8, 0.8, 0.8), align=1.0, valign=0.5)
-    length = max(1, round(abs(float(p[chosen])) * BAR_LEN))
+    def past_bar(v: int) -> float:
+        return g.bars_x + max(1, round(abs(float(p[v])) * BAR_LEN)) + 1.5
+
     say(f"{'p change' if style.signed else 'answer ' + answer}  ({'' if style.signed else 'p '}"
-        f"{p[chosen]:{'+.2f' if style.signed else '.2f'}})", g.bars_x + length + 1.5, g.bar_y(chosen), GLYPH,
+        f"{p[chosen]:{'+.2f' if style.signed else '.2f'}})", past_bar(chosen), g.bar_y(chosen), GLYPH,
         ANSWER_COLOUR, valign=0.5)
     if style.signed:      # where the probability went: the other run's answer is among these
         others = [v for v in np.argsort(-np.abs(p), kind="stable") if v != chosen and abs(p[v]) >= SHOWN_P_CHANGE]
         for v in others[:2]:
-            say(f"{p[v]:+.2f}", g.bars_x + max(1, round(abs(float(p[v])) * BAR_LEN)) + 1.5, g.bar_y(v), GLYPH,
-                TITLE_COLOUR, valign=0.5)
+            say(f"{p[v]:+.2f}", past_bar(v), g.bar_y(v), GLYPH, TITLE_COLOUR, valign=0.5)
     title(f"write  {sum(s.write_sources.values())} -> {s.m}", s.d + RIBBON_RUN / 2, g.tier2 + 1.0,
           align=0.5, scale=0.8)
     say("write sources", g.strip_x + STRIP_W + 1.0, g.tier2 - 0.5, TICK, valign=0.5)
