@@ -56,8 +56,9 @@ LEGEND = ("How to read this: each row is a token, one cube per feature",
           "Process: a transformer over the r tokens; the output reads them.",
           "Write: every memory slot becomes a weighted sum of the sources;",
           "'change' says how far each slot moved.")
-LEGEND_SIGNED = ("The difference of two runs, number by number: the second minus the first.",
-                 "Orange: larger in the second run, blue: smaller, grey: the same.",
+LEGEND_SIGNED = ("The difference of two runs, number by number:",
+                 "the compared run minus the one on view, as in the title.",
+                 "Orange: larger in the compared run, blue: smaller, grey: the same.",
                  "Ribbons: the links whose weight changed most, brighter = more.",
                  "Output: how p of each token changed.")
 
