@@ -72,7 +72,9 @@ class TrainingPanel:
     def _plots(self, rect: Rect) -> None:
         s = self.controller.series
         width = max(rect.w - 20, 10)
-        height = max(min(60.0, (rect.h - 220) / 2), 16)
+        # the two plots share what is left under the text above them, less the lines below
+        below = 2 * imgui.get_text_line_height_with_spacing() + 2 * imgui.get_style().item_spacing.y
+        height = max(min(60.0, (rect.h - imgui.get_cursor_pos_y() - below) / 2), 16)
         loss = np.array([v for v in s.loss if math.isfinite(v) and v > 0], np.float32)
         if len(loss):
             log = np.log10(loss).astype(np.float32)
