@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import imgui
 
+from ttm.confidence import WARN_BELOW
+
 MARGIN = 8
 SIDE_W = 318
 TIMELINE_H = 190
@@ -73,3 +75,11 @@ def fmt(value, spec: str = ".4f", none: str = "-") -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return none
     return format(value, spec)
+
+
+def trust_color(right: float | None) -> tuple[float, float, float, float]:
+    """How a rate of being right reads in every panel: GOOD from 90% (the warnings' line), WARN
+    from 50%, BAD below, DIM unmeasured."""
+    if right is None:
+        return DIM
+    return GOOD if right >= WARN_BELOW else WARN if right >= 0.5 else BAD

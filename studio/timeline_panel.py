@@ -6,9 +6,9 @@ import imgui
 
 from studio.controller import Controller
 from studio.input_parse import InputError, parse_problem
-from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel
+from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel, trust_color
 from studio.walkthrough import outcome, timing, verdict_mark
-from ttm.confidence import WARN_BELOW, percent
+from ttm.confidence import percent
 
 
 def _slider(slider, label: str, value, lo, hi, fmt: str, width: float, on_change) -> None:
@@ -18,13 +18,6 @@ def _slider(slider, label: str, value, lo, hi, fmt: str, width: float, on_change
     imgui.pop_item_width()
     if moved:
         on_change(value)
-
-
-def trust_color(right: float | None) -> tuple[float, float, float, float]:
-    """GOOD for a digit right >= 90% of the time, WARN from 50%, BAD below, DIM unmeasured."""
-    if right is None:
-        return DIM
-    return GOOD if right >= WARN_BELOW else WARN if right >= 0.5 else BAD
 
 
 class TimelinePanel:

@@ -7,11 +7,8 @@ import imgui
 import numpy as np
 
 from studio.controller import Controller
-from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel, fmt
-from ttm.confidence import WARN_BELOW
+from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel, fmt, trust_color
 from ttm.metrics import cell_grid
-
-HALF = 0.5     # a cell right less often than this is drawn as failing, not just weak
 
 
 class TrainingPanel:
@@ -58,7 +55,7 @@ class TrainingPanel:
     @staticmethod
     def _cells(cell_exact: dict) -> None:
         """Exact match per cell as a grid, digits of a down and of b across (the font is
-        monospaced, so columns line up), coloured as the timeline's warning judges a cell."""
+        monospaced, so columns line up), coloured as every panel colours a rate (trust_color)."""
         grid = cell_grid(cell_exact)
         imgui.text_colored("exact match %, last check:", *DIM)
         imgui.text_colored("  a\\b" + "".join(f"{b:>5}" for b in range(1, len(grid) + 1)), *DIM)
@@ -66,8 +63,7 @@ class TrainingPanel:
             imgui.text_colored(f"{a:>5}", *DIM)
             for rate in row:
                 imgui.same_line(spacing=0)
-                colour = DIM if rate is None else GOOD if rate >= WARN_BELOW else WARN if rate >= HALF else BAD
-                imgui.text_colored(f"{'-' if rate is None else f'{100 * rate:.0f}':>5}", *colour)
+                imgui.text_colored(f"{'-' if rate is None else f'{100 * rate:.0f}':>5}", *trust_color(rate))
 
     def _plots(self, rect: Rect) -> None:
         s = self.controller.series

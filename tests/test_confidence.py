@@ -112,7 +112,7 @@ def test_a_weak_cell_names_the_checkpoint_beside_it_that_does_it_better(tmp_path
 def test_a_weak_cell_tells_which_digits_of_the_answer_to_trust():
     """The stored per-digit accuracy (least significant first) is read back onto the written
     answer (most significant first), and the walkthrough says it after the warning."""
-    from studio.timeline_panel import trust_color
+    from studio.panel_frame import trust_color
     from studio.walkthrough import how_sure
     measured = {**EVALUATION, "cells": [
         {**c, "digit_accuracy": [1.0, 0.98, 0.24, 0.14, 0.09, 0.1, 0.62, 0.97]}
