@@ -237,6 +237,21 @@ def test_the_graph_follows_the_current_step_in_depth(trace):
             assert placement.bbox_max[2] <= sync.scene["memory.before"].placement.bbox_max[2] + 1.0
 
 
+def test_a_kept_layout_moved_by_its_origin_is_placed_again_and_restructures():
+    """The renderer builds its culling table from placements when the structure changes, so a
+    group that moves by its origin alone (same layout object) must count as a change."""
+    scene = flow_scene()
+    layout = scene["memory.before"].layout
+    before = scene.structure_version
+    layout.tags["origin"] = np.array([0.0, 0.0, -50.0])
+    scene.set_layout(layout)
+    assert scene["memory.before"].placement.origin[2] == -50.0
+    assert scene.structure_version != before
+    again = scene.structure_version
+    scene.set_layout(layout)                       # nothing moved: nothing to rebuild
+    assert scene.structure_version == again
+
+
 def test_the_camera_and_the_timeline_follow_each_other(trace):
     from studio.flow_view import STEP_DEPTH
     c, sync = synced(trace, step=1)

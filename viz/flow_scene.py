@@ -45,7 +45,8 @@ class FlowScene(Scene):
     def set_layout(self, layout: VoxelLayout):
         """As Scene.set_layout; the group then stands at its layout's origin, wherever that moved."""
         group = super().set_layout(layout)
-        self._place(group)
+        if self._place(group):
+            self._restructured()     # the renderer's culling table holds each group's origin
         return group
 
     def remove(self, name: str) -> None:
@@ -60,10 +61,13 @@ class FlowScene(Scene):
             self._place(group)
         self._restructured()
 
-    def _place(self, group) -> None:
-        # The origin is part of the key: a layout kept from frame to frame (the graph's, which
-        # follows the current step in depth) moves by its origin alone, with the same geometry.
+    def _place(self, group) -> bool:
+        """Place the group where its layout says, if that changed; True when it did. The origin
+        is part of the key: a layout kept from frame to frame (the graph's, which follows the
+        current step in depth) moves by its origin alone, with the same geometry."""
         key = (group.layout_version, tuple(np.asarray(group.layout.tags.get("origin", ()), float)))
-        if self._placed.get(group.uid) != key or group.placement is None:
-            group.placement = placed(group.layout)
-            self._placed[group.uid] = key
+        if self._placed.get(group.uid) == key and group.placement is not None:
+            return False
+        group.placement = placed(group.layout)
+        self._placed[group.uid] = key
+        return True
