@@ -56,16 +56,24 @@ def load_model(path: str, out=None):
     return model
 
 
-def ask_problem(max_digits: int, first=None, read=input, out=None):
+class BadProblem(Exception):
+    """The command line's problem was refused and nobody is at a terminal to type another."""
+
+
+def ask_problem(max_digits: int, first=None, read=input, out=None, can_ask=True):
     """(a, b) from `first` (command-line words) when valid, else from prompts until a valid one;
-    None when the person quits (q, empty line at the prompt, end of input)."""
+    None when the person quits (q, empty line at the prompt, end of input). Refused words with
+    `can_ask` False (a script, a pipe) raise BadProblem after the message: prompting there would
+    read the script's next line as a problem, or end with status 0 as if it had worked."""
     from studio.input_parse import InputError, parse_problem
     out = out or sys.stdout
     if first:
         try:
             return parse_problem(first, max_digits)
         except InputError as err:
-            print(f"{err}", file=out)
+            print(f"{err}", file=out if can_ask else sys.stderr)
+            if not can_ask:
+                raise BadProblem(str(err)) from None
     while True:
         try:
             text = read(PROMPT)
@@ -103,12 +111,15 @@ def main(argv=None) -> int:
     model = load_model(args.checkpoint)
     if model is None:
         return 2
-    if args.text:
-        problem = ask_problem(model.config.max_digits, args.problem)
-        return run_text(model, problem, args) if problem else 0
-    if args.headless and not args.problem:
+    if args.headless and not args.text and not args.problem:
         args.problem = ["37", "42"]
-    problem = ask_problem(model.config.max_digits, args.problem)
+    try:
+        problem = ask_problem(model.config.max_digits, args.problem,
+                              can_ask=sys.stdin is not None and sys.stdin.isatty())
+    except BadProblem:
+        return 2
+    if args.text:
+        return run_text(model, problem, args) if problem else 0
     if problem is None:
         return 0
     if args.headless:

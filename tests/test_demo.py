@@ -63,10 +63,25 @@ def test_prompt_quits_on_q_and_end_of_input():
     def eof(_):
         raise EOFError
     assert demo.ask_problem(4, read=eof, out=io.StringIO()) is None
-    # bad command-line words: a message, then the prompt
+    # bad command-line words at a terminal: a message, then the prompt
     out = io.StringIO()
     assert demo.ask_problem(4, ["7", "x", "y"], read=lambda _: "7 8", out=out) == (7, 8)
     assert "not a number" in out.getvalue()
+
+
+def test_bad_command_line_words_without_a_terminal_end_with_status_2(tmp_path, capsys):
+    """A script's `demo.py 12345 5678 --text` must fail, not read its next line as a problem or
+    end with 0 as if it had worked (pytest's stdin is not a terminal)."""
+    def never(_):
+        raise AssertionError("prompted without a terminal")
+    with pytest.raises(demo.BadProblem):
+        demo.ask_problem(4, ["12345", "5678"], read=never, can_ask=False)
+    assert "at most 4 digits" in capsys.readouterr().err
+    path = tmp_path / "tiny.pt"
+    save(tiny_model(seed=1), path)
+    assert demo.main(["12a", "5678", "--text", "--checkpoint", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "'12a' is not a number" in captured.err and captured.out == ""
 
 
 def test_text_walkthrough_on_a_tiny_model():
