@@ -62,6 +62,26 @@ def test_without_an_evaluation_the_training_estimate_is_used_and_labelled():
     assert unknown.describe() == "1×1 problems: never measured"
 
 
+def test_a_training_run_quotes_its_check_by_step_and_the_table_it_started_from():
+    """While the app trains a resumed model, the cell's figure is training's rough check (the
+    weights moved), named by its step, and the stored 2000-problem table of the starting step is
+    quoted beside it, not in its place."""
+    from studio.walkthrough import how_sure
+    from ttm.confidence import start_confidence
+    training = {"start_evaluation": {**EVALUATION, "step": 97901}, "cell_exact": {"4x4": 0.0},
+                "cell_problems": 32, "cell_checked_at": 98000, "stage": 4}
+    trace = tiny_model(seed=2, max_digits=4).trace(1234, 5678)
+    assert how_sure(trace, training, timed=False) == [
+        "4×4 problems: 0.0% exact in training's last check (step 98,000), 32 problems (95% interval 0-11%)",
+        "at step 97,901, where this run started: 12% exact on 2000 evaluated problems",
+        "warning: this model gets 4×4 right 0% of the time"]
+    assert start_confidence(training, 583, 67).exact == 0.96
+    # the checkpoint's own table (weights unchanged) is the figure, with nothing beside it
+    assert start_confidence({**training, "evaluation": EVALUATION}, 1234, 5678) is None
+    assert how_sure(trace, {"evaluation": EVALUATION}, timed=False)[0] == (
+        "4×4 problems: 12.0% exact on 2000 evaluated problems")
+
+
 def test_the_walkthrough_ends_with_time_accuracy_and_warning():
     from studio.walkthrough import format_walkthrough, how_sure
     trace = tiny_model(seed=2).trace(583, 671)

@@ -188,8 +188,8 @@ def test_carry_loss_on_resume_adds_an_untrained_probe_and_restarts_the_moments(t
 
 def test_a_stored_evaluation_is_kept_until_the_weights_change(tmp_path):
     """ttm.evaluate --store's table describes the weights it measured: a resumed run keeps it
-    while the weights are those, and drops it at its first update (the demo and the app would
-    otherwise quote it for another model)."""
+    while the weights are those, and at its first update moves it to start_evaluation (the demo
+    and the app would otherwise quote it as the figure of another model)."""
     trainer = _trainer(tmp_path, steps=3)
     trainer.run()
     ttm.checkpoint.store_metrics(tmp_path / "t.pt", evaluation={"step": 3, "cells": []})
@@ -200,8 +200,10 @@ def test_a_stored_evaluation_is_kept_until_the_weights_change(tmp_path):
     assert ttm.load(tmp_path / "r.pt").metrics["evaluation"]["step"] == 3    # same weights
     resumed.train_step()
     assert "evaluation" not in resumed.metrics
+    assert resumed.metrics["start_evaluation"]["step"] == 3   # kept as the starting step's figure
     resumed.save()
-    assert "evaluation" not in ttm.load(tmp_path / "r.pt").metrics
+    saved = ttm.load(tmp_path / "r.pt").metrics
+    assert "evaluation" not in saved and saved["start_evaluation"]["step"] == 3
 
 
 def test_background_thread_publishes_snapshots_and_stops_cleanly(tmp_path):

@@ -4,6 +4,8 @@ digits of b), from what the checkpoint's metrics hold, and whether training ever
 Two sources, the better first: the table `python -m ttm.evaluate CKPT --store` writes into the
 checkpoint (metrics["evaluation"]: fresh seeded problems, e.g. 2000 per cell), else the trainer's
 last in-run evaluation (metrics["cell_exact"], a few dozen problems per cell, so a rough figure).
+A run resumed from an evaluated checkpoint keeps that table as metrics["start_evaluation"]: it no
+longer measures the weights, but it is the careful figure of the step the run started from.
 """
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ class CellConfidence:
     trained: bool | None             # did the curriculum reach this cell (None: unknown)
     digits: tuple[float, ...] = ()   # measured accuracy per answer digit, least significant
                                      # first, from the same source (empty: not measured)
+    step: int | None = None          # the training step measured (None: not recorded)
 
     @property
     def name(self) -> str:
@@ -57,10 +60,11 @@ class CellConfidence:
         head = f"{self.name} problems: {100 * self.exact:.1f}% exact"
         if self.source == "evaluation":
             return f"{head} on {self.problems or 'fresh'} evaluated problems"
+        check = "training's last check" + ("" if self.step is None else f" (step {self.step:,})")
         if not self.problems:
-            return f"{head} in training's last check"
+            return f"{head} in {check}"
         lo, hi = wilson_interval(self.exact, self.problems)
-        return (f"{head} in training's last check, {self.problems} problems "
+        return (f"{head} in {check}, {self.problems} problems "
                 f"(95% interval {100 * lo:.0f}-{100 * hi:.0f}%)")
 
     def warning(self) -> str | None:
@@ -92,18 +96,38 @@ def cell_confidence(metrics: dict, a: int, b: int) -> CellConfidence:
     evaluation = metrics.get("evaluation") or {}
     stage = evaluation.get("trained_digits", metrics.get("stage"))
     trained = None if stage is None else max(cell) <= int(stage)
-    for record in evaluation.get("cells", []):
-        if (record["a_digits"], record["b_digits"]) == cell:
-            return CellConfidence(cell, float(record["exact_match"]), evaluation.get("per_cell"),
-                                  "evaluation", trained,
-                                  tuple(map(float, record.get("digit_accuracy", ()))))
+    stored = _from_table(evaluation, cell, trained)
+    if stored is not None:
+        return stored
     key = f"{cell[0]}x{cell[1]}"
     estimate = (metrics.get("cell_exact") or {}).get(key)
     if estimate is not None:
         digits = tuple(map(float, (metrics.get("cell_digits") or {}).get(key, ())))
         return CellConfidence(cell, float(estimate), metrics.get("cell_problems"), "training",
-                              trained, digits)
+                              trained, digits, metrics.get("cell_checked_at"))
     return CellConfidence(cell, None, None, "none", trained)
+
+
+def start_confidence(metrics: dict, a: int, b: int) -> CellConfidence | None:
+    """What the stored table of the checkpoint a training run started from says of a × b's cell
+    (metrics["start_evaluation"], with its step), when the run has moved on from those weights
+    and the table is still kept; else None."""
+    table = metrics.get("start_evaluation") or {}
+    if metrics.get("evaluation") or not table:
+        return None
+    cell = cell_of(a, b)
+    stage = table.get("trained_digits")
+    return _from_table(table, cell, None if stage is None else max(cell) <= int(stage))
+
+
+def _from_table(evaluation: dict, cell: tuple[int, int], trained: bool | None) -> CellConfidence | None:
+    for record in evaluation.get("cells", []):
+        if (record["a_digits"], record["b_digits"]) == cell:
+            return CellConfidence(cell, float(record["exact_match"]), evaluation.get("per_cell"),
+                                  "evaluation", trained,
+                                  tuple(map(float, record.get("digit_accuracy", ()))),
+                                  evaluation.get("step"))
+    return None
 
 
 def tables_beside(checkpoint) -> dict[str, dict]:

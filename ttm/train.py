@@ -318,8 +318,9 @@ class Trainer:
         self.optimizer.step()
         self.nonfinite_run = 0
         # A stored evaluation table (ttm.evaluate --store) measured the weights as they were;
-        # from the first update on it would describe another model, so it goes.
-        self.metrics.pop("evaluation", None)
+        # from the first update on it describes the step the run started from, and is kept as that.
+        if "evaluation" in self.metrics:
+            self.metrics["start_evaluation"] = self.metrics.pop("evaluation")
         if not weights_finite(self.model):
             raise NonFiniteWeights(
                 f"the weights became non-finite at step {self.step} (learning rate "
@@ -366,7 +367,7 @@ class Trainer:
         self.metrics.update(exact=exact, token_accuracy=token_acc, stage=self.curriculum.stage,
                             cell_exact={cell_key(c): s.exact for c, s in result.items()},
                             cell_digits={cell_key(c): list(s.digit_accuracy) for c, s in result.items()},
-                            cell_problems=per_cell)
+                            cell_problems=per_cell, cell_checked_at=self.step)
         if advanced:
             self.metrics["stage_advanced_at"] = self.step
         return exact
