@@ -16,7 +16,7 @@ from viz import colormap
 
 TOP = 4                     # slots in the ranked list
 TRAINING_SHARE = 0.55       # of the left column's upper part, above this panel
-TRAINING_MAX = 300.0        # px: what the training panel shows fits in this
+TRAINING_MAX = 400.0        # px: its text, a 4×4 cell grid and two readable plots fit in this
 ACTION = {"zero": "zero it", "mean": "mean it", "source": "patch it"}
 _LUT = colormap.lut("diverging")
 
