@@ -12,11 +12,7 @@ from studio.walkthrough_panel import walkthrough_panel
 
 
 class DemoViewer(TraceViewer):
-    def draw_ui(self) -> None:
-        self.draw_labels()
-        self.draw_compare_panel()
-        if not self.panels_shown:
-            return
+    def draw_panels(self) -> None:
         rects = layout(self.get_size())
         # the app's frame, with no training: the walk-through where the app has the inspector,
         # the inspector and the Why? panel where it has training

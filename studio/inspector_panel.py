@@ -9,8 +9,17 @@ import imgui
 
 from studio.causal_panel import ACTION, act
 from studio.controller import Controller
+from studio.selection import Selection
 from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel, fmt
 from studio.view import SceneSync
+
+
+def heading(sel: Selection) -> str:
+    """"memory.before[3, 40] = 0.1234"; a noted cell without a value (a graph node) is named alone,
+    since its note says what it is."""
+    if sel.value is None and sel.note:
+        return f"{sel.name}{list(sel.index)}"
+    return f"{sel.name}{list(sel.index)} = {fmt(sel.value)}"
 
 
 class InspectorPanel:
@@ -27,7 +36,7 @@ class InspectorPanel:
             imgui.push_text_wrap_pos(0)
             if c.hover is not None:
                 imgui.text_colored("hover", *DIM)
-                imgui.text(f"{c.hover.name}{list(c.hover.index)} = {fmt(c.hover.value)}")
+                imgui.text(heading(c.hover))
                 imgui.text_colored(c.describe(c.hover), *DIM)
             else:
                 imgui.text_colored("hover a voxel to read it; click to select", *DIM)
@@ -36,7 +45,7 @@ class InspectorPanel:
             if sel is None:
                 imgui.text_colored("nothing selected", *DIM)
             else:
-                imgui.text(f"selected {sel.name}{list(sel.index)} = {fmt(sel.value)}")
+                imgui.text(f"selected {heading(sel)}")
                 imgui.text_colored(c.describe(sel), *DIM)
                 self._editor()
             imgui.separator()

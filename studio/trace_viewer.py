@@ -12,7 +12,8 @@ import math
 
 from viz.window import HEADLESS, Viewer  # first: it sets pyglet up before pyglet is imported
 
-from pyglet.window import key  # noqa: E402, I001
+import imgui  # noqa: E402, I001
+from pyglet.window import key  # noqa: E402
 
 from studio.compare_panel import ComparePanel  # noqa: E402
 from studio.controller import Controller  # noqa: E402
@@ -37,6 +38,27 @@ def graph_note(layout, voxel: int) -> str:
     shape = tags["shapes"][voxel]
     return (f"graph node {tags['names'][voxel]}: {tags['ops'][voxel]} {tags['targets'][voxel]}"
             f"{f' -> {tuple(shape)}' if shape else ''}, {tags['groups'][voxel]} stage")
+
+
+def selection_of(scene, pick) -> Selection | None:
+    """What the inspector says of a picked voxel of `scene`: its tensor cell and value, or what the
+    view knows of it (a graph node, a token in PCA space, a pooled block)."""
+    if pick is None:
+        return None
+    group = scene.groups.get(pick.name)
+    note = flow_note(pick)
+    if note:
+        return Selection(pick.name, pick.index_in_tensor, pick.value, note)
+    if pick.name == "graph" and group is not None:
+        # a node's voxel value is its op's colour code, not a number of the run: none is shown
+        return Selection(pick.name, pick.index_in_tensor, None, graph_note(group.layout, pick.voxel))
+    if pick.name == "embedding.pca" and group is not None:
+        label = group.layout.tags["labels"][pick.voxel]
+        return Selection(pick.name, pick.index_in_tensor, None, f"token {label!r} in embedding PCA space")
+    if group is not None and group.layout.pooled is not None:
+        return Selection(pick.name, pick.index_in_tensor, pick.value,
+                         f"{pick.name} pooled block {list(pick.index_in_tensor)} (mean {pick.value:.4f})")
+    return Selection(pick.name, pick.index_in_tensor, pick.value)
 
 
 def screen_size() -> tuple[int, int]:
@@ -114,8 +136,15 @@ class TraceViewer(Viewer):
     def draw_ui(self) -> None:
         self.draw_labels()
         if self.panels_shown:
-            self.panels.draw(self.get_size(), self.measured())
+            self.draw_panels()
         self.draw_compare_panel()
+        hover = self.controller.hover
+        if hover is not None and hover.name == "graph":
+            # Framed whole (G), a node's name is a few pixels tall: say it at the cursor.
+            imgui.set_tooltip(hover.note)
+
+    def draw_panels(self) -> None:
+        self.panels.draw(self.get_size(), self.measured())
 
     def draw_compare_panel(self) -> None:
         """The flow layout's compare panel, at the top of the scene (collapsed at first)."""
@@ -135,25 +164,8 @@ class TraceViewer(Viewer):
                     sprites=s.sprites, slab_voxels=s.slab_voxels, draw_calls=s.draw_calls,
                     render_ms=s.cpu_ms, adaptive=self.adaptive)
 
-    def _selection(self, pick) -> Selection | None:
-        if pick is None:
-            return None
-        group = self.scene.groups.get(pick.name)
-        note = flow_note(pick)
-        if note:
-            return Selection(pick.name, pick.index_in_tensor, pick.value, note)
-        if pick.name == "graph" and group is not None:
-            return Selection(pick.name, pick.index_in_tensor, pick.value, graph_note(group.layout, pick.voxel))
-        if pick.name == "embedding.pca" and group is not None:
-            label = group.layout.tags["labels"][pick.voxel]
-            return Selection(pick.name, pick.index_in_tensor, None, f"token {label!r} in embedding PCA space")
-        if group is not None and group.layout.pooled is not None:
-            return Selection(pick.name, pick.index_in_tensor, pick.value,
-                             f"{pick.name} pooled block {list(pick.index_in_tensor)} (mean {pick.value:.4f})")
-        return Selection(pick.name, pick.index_in_tensor, pick.value)
-
     def on_hover(self, pick) -> None:
-        self.controller.set_hover(self._selection(pick))
+        self.controller.set_hover(selection_of(self.scene, pick))
         if isinstance(self.sync, FlowSync):
             self.sync.hover(None if pick is None else pick.name, None if pick is None else pick.voxel)
 
@@ -161,7 +173,7 @@ class TraceViewer(Viewer):
         if pick is not None and step_of(pick.name) is not None:   # a dim step: go to it
             self.controller.set_step(step_of(pick.name))
             return
-        sel = self._selection(pick)
+        sel = selection_of(self.scene, pick)
         if sel is None:
             self.controller.select(None)
         else:

@@ -54,6 +54,23 @@ def test_a_selection_says_what_it_edits(trace):
         _target(trace, "memory.after", (0, 0), step=trace.steps - 1)
 
 
+def test_a_hovered_graph_node_is_named_without_its_colour_code_as_a_value():
+    """A graph voxel's value is the index of its op in the node palette (3 = call_function): the
+    inspector names the node and its note, and shows no "= 3.0000" as if the run had computed it;
+    a memory cell keeps its value."""
+    from types import SimpleNamespace
+    from studio.inspector_panel import heading
+    from studio.trace_viewer import selection_of
+    tags = {"names": ["matmul_2"], "ops": ["call_function"], "targets": ["matmul"],
+            "shapes": [(1, 4, 16, 32)], "groups": ["process"]}
+    scene = SimpleNamespace(groups={"graph": SimpleNamespace(layout=SimpleNamespace(tags=tags, pooled=None))})
+    node = selection_of(scene, SimpleNamespace(name="graph", index_in_tensor=(46,), value=3.0, voxel=0))
+    assert node.value is None
+    assert node.note == "graph node matmul_2: call_function matmul -> (1, 4, 16, 32), process stage"
+    assert heading(node) == "graph[46]"
+    assert heading(Selection("memory.before", (3, 40), 0.12345)) == "memory.before[3, 40] = 0.1235"
+
+
 def test_hooked_values_are_ordered_as_a_step_computes_them(trace):
     order = hook_order(trace.model)
     assert order[0] == "memory"
