@@ -22,6 +22,11 @@ import numpy as np
 
 from ttm import Trace, causal
 
+# The least drop in log p(answer), in nats, that paints full colour: about p down by a tenth.
+# Scaled to the largest effect alone, a model whose every slot moves the answer by 1e-4 nats
+# would be painted as if some slots mattered fully; below this they stay near grey.
+FULL_COLOUR_NATS = 0.1
+
 
 @dataclass(frozen=True)
 class Job:
@@ -248,7 +253,7 @@ def overlay(name: str, shape: tuple[int, ...], effects, rows: EffectMap | None,
         ablation, legend = rows.ablation, "effect map: steps x slots, on each step's own digit"
     else:
         return None
-    top = max(float(np.abs(per_slot).max()), 1e-6)
+    top = max(float(np.abs(per_slot).max()), FULL_COLOUR_NATS)
     how = {"zero": "zeroed", "mean": "set to its mean", "source": "from the source problem"}[ablation]
     none_matters = effects.why_none_matters() if name == "memory.before" else None
     return Overlay(np.ascontiguousarray(values, np.float32), (-top, top),

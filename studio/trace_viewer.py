@@ -17,12 +17,12 @@ from pyglet.window import key  # noqa: E402
 
 from studio.compare_panel import ComparePanel  # noqa: E402
 from studio.controller import Controller  # noqa: E402
-from studio.flow_view import FlowSync, flow_note, step_of  # noqa: E402
+from studio.flow_view import FlowSync, step_of  # noqa: E402
 from studio.layouts import make_view  # noqa: E402
 from studio.navigation import Navigator  # noqa: E402
 from studio.panel_frame import scene_viewport  # noqa: E402
 from studio.panels import Panels, Perf  # noqa: E402
-from studio.selection import Selection  # noqa: E402
+from studio.picks import selection_of  # noqa: E402
 from studio.view import ViewOptions  # noqa: E402
 from studio.window_size import HEADLESS_SIZE  # noqa: E402
 
@@ -30,35 +30,6 @@ from studio.window_size import HEADLESS_SIZE  # noqa: E402
 # frame it lands in a re-layout (20 ms on the 2-core CPU), which would make every 30th frame late.
 # The newest is shown as soon as the camera stops.
 LIVE_WHILE_MOVING_S = 2.0
-
-
-def graph_note(layout, voxel: int) -> str:
-    """"node linear_3: call_module process.blocks.0.attn.qkv -> (1, 8, 96), process stage"."""
-    tags = layout.tags
-    shape = tags["shapes"][voxel]
-    return (f"graph node {tags['names'][voxel]}: {tags['ops'][voxel]} {tags['targets'][voxel]}"
-            f"{f' -> {tuple(shape)}' if shape else ''}, {tags['groups'][voxel]} stage")
-
-
-def selection_of(scene, pick) -> Selection | None:
-    """What the inspector says of a picked voxel of `scene`: its tensor cell and value, or what the
-    view knows of it (a graph node, a token in PCA space, a pooled block)."""
-    if pick is None:
-        return None
-    group = scene.groups.get(pick.name)
-    note = flow_note(pick)
-    if note:
-        return Selection(pick.name, pick.index_in_tensor, pick.value, note)
-    if pick.name == "graph" and group is not None:
-        # a node's voxel value is its op's colour code, not a number of the run: none is shown
-        return Selection(pick.name, pick.index_in_tensor, None, graph_note(group.layout, pick.voxel))
-    if pick.name == "embedding.pca" and group is not None:
-        label = group.layout.tags["labels"][pick.voxel]
-        return Selection(pick.name, pick.index_in_tensor, None, f"token {label!r} in embedding PCA space")
-    if group is not None and group.layout.pooled is not None:
-        return Selection(pick.name, pick.index_in_tensor, pick.value,
-                         f"{pick.name} pooled block {list(pick.index_in_tensor)} (mean {pick.value:.4f})")
-    return Selection(pick.name, pick.index_in_tensor, pick.value)
 
 
 def screen_size() -> tuple[int, int]:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from studio.causal_state import CausalState, Job, Worker, overlay
+from studio.causal_state import FULL_COLOUR_NATS, CausalState, Job, Worker, overlay
 from ttm import causal
 from ttm_fixtures import long_trace, tiny_model
 
@@ -111,7 +111,7 @@ def test_the_overlay_paints_slot_effects_on_the_memory_entering_the_step(trace):
     m, d = trace["memory"].shape[1:]
     effects = state.effects(trace, 2)
     painted = overlay("memory.before", (m, d), effects, state.effect_map(trace), 2)
-    top = float(effects.effect.abs().max())
+    top = max(float(effects.effect.abs().max()), FULL_COLOUR_NATS)
     assert painted.values.shape == (m, d) and painted.colormap == "diverging"
     assert painted.value_range == pytest.approx((-top, top))
     np.testing.assert_array_equal(painted.values[:, 0], effects.effect.numpy())
@@ -122,4 +122,8 @@ def test_the_overlay_paints_slot_effects_on_the_memory_entering_the_step(trace):
     assert overlay("effects", (trace.steps, m), None, state.effect_map(trace), 0).values.shape == (trace.steps, m)
     assert overlay("memory.after", (m, d), effects, None, 2) is None
     flat = causal.ablate_slots(trace, 0, "mean")
-    assert "the same for every problem" in overlay("memory.before", (m, d), flat, None, 0).legend
+    unmoved = overlay("memory.before", (m, d), flat, None, 0)
+    assert "the same for every problem" in unmoved.legend
+    # effects of rounding size are not stretched to full colour
+    assert unmoved.value_range == (-FULL_COLOUR_NATS, FULL_COLOUR_NATS)
+    assert np.abs(unmoved.values).max() < 1e-3 * FULL_COLOUR_NATS

@@ -3,6 +3,7 @@ the graph's nodes by their relative change after an intervention, and both taken
 import numpy as np
 import pytest
 
+from studio.causal_state import FULL_COLOUR_NATS
 from studio.flow_overlay import GRAPH_LEGEND, MEMORY_LEGEND, change_shade, node_changes, paint
 from viz.voxels import VoxelLayout
 
@@ -37,7 +38,7 @@ def test_slot_effects_paint_the_memory_entering_the_step_and_come_off_again(trac
     group = scene["memory.before"]
     slots = group.layout.indices[:, 0]
     np.testing.assert_allclose(group.layout.values, effects[slots], rtol=1e-6)
-    top = float(np.abs(effects).max())
+    top = max(float(np.abs(effects).max()), FULL_COLOUR_NATS)
     assert group.value_range == pytest.approx((-top, top))
     legend = scene[MEMORY_LEGEND].layout.tags["labels"][0].text
     assert legend.startswith("slot effects entering step 1")

@@ -60,7 +60,7 @@ def test_a_hovered_graph_node_is_named_without_its_colour_code_as_a_value():
     a memory cell keeps its value."""
     from types import SimpleNamespace
     from studio.inspector_panel import heading
-    from studio.trace_viewer import selection_of
+    from studio.picks import selection_of
     tags = {"names": ["matmul_2"], "ops": ["call_function"], "targets": ["matmul"],
             "shapes": [(1, 4, 16, 32)], "groups": ["process"]}
     scene = SimpleNamespace(groups={"graph": SimpleNamespace(layout=SimpleNamespace(tags=tags, pooled=None))})
