@@ -32,11 +32,5 @@ void main() {
 #if defined FRAGMENT_SHADER
 flat in vec3 v_colour;
 flat in uint v_instance;
-
-#if defined PICKING
-void main() { write_pick(v_instance); }
-#else
-out vec4 f_colour;
-void main() { f_colour = vec4(v_colour, 1.0); }
-#endif
+#include "solid_fragment.glsl"
 #endif
