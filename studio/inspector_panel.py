@@ -9,8 +9,8 @@ import imgui
 
 from studio.causal_panel import ACTION, act
 from studio.controller import Controller
-from studio.selection import Selection
 from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel, fmt
+from studio.selection import Selection
 from studio.view import SceneSync
 
 
