@@ -212,7 +212,7 @@ def start_line(start: CellConfidence) -> str:
     """"at step 97,901, where this run started: 0.3% exact on 2000 evaluated problems": the careful
     figure beside training's rough one, while the weights are still close to those it measured."""
     where = "where this run started" if start.step is None else f"at step {start.step:,}, where this run started"
-    return f"{where}: {percent(start.exact)} exact on {start.problems or 'fresh'} evaluated problems"
+    return f"{where}: {100 * start.exact:.1f}% exact on {start.problems or 'fresh'} evaluated problems"
 
 
 def timing(trace: Trace) -> str:

@@ -73,7 +73,7 @@ def test_a_training_run_quotes_its_check_by_step_and_the_table_it_started_from()
     trace = tiny_model(seed=2, max_digits=4).trace(1234, 5678)
     assert how_sure(trace, training, timed=False) == [
         "4×4 problems: 0.0% exact in training's last check (step 98,000), 32 problems (95% interval 0-11%)",
-        "at step 97,901, where this run started: 12% exact on 2000 evaluated problems",
+        "at step 97,901, where this run started: 12.0% exact on 2000 evaluated problems",
         "warning: this model gets 4×4 right 0% of the time"]
     assert start_confidence(training, 583, 67).exact == 0.96
     # the checkpoint's own table (weights unchanged) is the figure, with nothing beside it
