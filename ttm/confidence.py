@@ -94,8 +94,7 @@ def cell_confidence(metrics: dict, a: int, b: int) -> CellConfidence:
     """What `metrics` (a checkpoint's, as `ttm.load` keeps them on `model.metrics`) say of a × b."""
     cell = cell_of(a, b)
     evaluation = metrics.get("evaluation") or {}
-    stage = evaluation.get("trained_digits", metrics.get("stage"))
-    trained = None if stage is None else max(cell) <= int(stage)
+    trained = _trained(cell, evaluation.get("trained_digits", metrics.get("stage")))
     stored = _from_table(evaluation, cell, trained)
     if stored is not None:
         return stored
@@ -116,8 +115,12 @@ def start_confidence(metrics: dict, a: int, b: int) -> CellConfidence | None:
     if metrics.get("evaluation") or not table:
         return None
     cell = cell_of(a, b)
-    stage = table.get("trained_digits")
-    return _from_table(table, cell, None if stage is None else max(cell) <= int(stage))
+    return _from_table(table, cell, _trained(cell, table.get("trained_digits")))
+
+
+def _trained(cell: tuple[int, int], stage) -> bool | None:
+    """Did a curriculum that reached operands of `stage` digits train on `cell` (None: unknown)."""
+    return None if stage is None else max(cell) <= int(stage)
 
 
 def _from_table(evaluation: dict, cell: tuple[int, int], trained: bool | None) -> CellConfidence | None:
