@@ -47,7 +47,13 @@ def step_arrays(trace, t: int) -> flow.StepArrays:
         processed=_tensor(trace, "processed")[t].numpy(),
         probs=torch.softmax(logits, -1).numpy(), chosen=int(trace["prediction"][t]),
         write_weights=trace["write.weights"][t].detach().float().numpy(),
-        change=(memory[t + 1] - memory[t]).norm(dim=-1).numpy())
+        change=(memory[t + 1] - memory[t]).norm(dim=-1).numpy(), expected=_expected(trace, t))
+
+
+def _expected(trace, t: int) -> int | None:
+    """The token the true product has at step t (its digits least significant first, then EOS)."""
+    target = tok.answer_tokens(trace.expected)
+    return target[t] if t < len(target) else None
 
 
 def difference_arrays(base: flow.StepArrays, other: flow.StepArrays) -> flow.StepArrays:

@@ -48,7 +48,8 @@ class TimelinePanel:
                 # The prediction's digits are coloured by how often each is right: no line for it.
                 for line in c.how_sure(timed=False, digit_line=False):
                     imgui.text_colored(line, *(WARN if line.startswith("warning") else DIM))
-                imgui.text_colored(c.step_summary(), *DIM)
+                report = c.step_report()
+                imgui.text_colored(c.step_summary(), *(BAD if report is not None and report.wrong else DIM))
                 if imgui.button("<"):
                     c.step_by(-1)
                 imgui.same_line()

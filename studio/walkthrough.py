@@ -43,6 +43,8 @@ def source_label(trace: Trace, name: str, column: int, step: int | None = None) 
 
 
 CARRY_SLACK = 1.0    # carries: how far the carry probe may read from the truth unremarked
+UNSURE = 0.5         # a right token produced at less than this probability gets its rivals named
+GUESS = 0.2          # a wrong token produced at less than this is called a guess (ten digits: 0.1 each)
 
 
 @dataclass
@@ -60,6 +62,16 @@ class StepReport:
     carry: tuple[float, int] | None = None   # (what the model's carry probe reads in the memory
                                              # after this step, the true carry out of this
                                              # digit's column); None: no probe, or past the digits
+    choices: tuple[tuple[str, float], ...] = ()   # the model's likeliest tokens here, (token, p),
+                                                  # most likely first
+    expected: tuple[str, float, int] | None = None  # (the token the true product has here, the
+                                                    # model's p of it, its rank among the model's
+                                                    # choices, 1 = first); None past the product's end
+
+    @property
+    def wrong(self) -> bool:
+        """The token produced is not the one the true product has at this step."""
+        return self.expected is not None and self.expected[0] != self.digit
 
     @property
     def carry_lost(self) -> bool:
@@ -83,7 +95,14 @@ def step_report(trace: Trace, t: int, top: int = 3) -> StepReport:
         raise IndexError(f"step {t} is outside this trace's steps 0..{trace.steps - 1}")
     inputs = [i for i in trace["inputs"][t].tolist() if i != tok.PAD]
     produced = trace["prediction"][t].item()
-    p = torch.softmax(trace["logits"][t].float(), dim=-1)[produced].item()
+    probabilities = torch.softmax(trace["logits"][t].float(), dim=-1)
+    p = probabilities[produced].item()
+    ranked = probabilities.argsort(descending=True).tolist()
+    choices = tuple((tok.SYMBOLS[i], probabilities[i].item()) for i in ranked[:top])
+    target = tok.answer_tokens(trace.expected)
+    expected = None
+    if t < len(target):
+        expected = (tok.SYMBOLS[target[t]], probabilities[target[t]].item(), ranked.index(target[t]) + 1)
     digits = [d for d in trace.answer_tokens[: t + 1] if d in tok.DIGITS]
     stop = next((i for i, d in enumerate(trace.answer_tokens[: t + 1]) if d not in tok.DIGITS), None)
     if stop is not None:  # the answer ends at its first non-digit, as ttm.tokens reads it
@@ -108,7 +127,8 @@ def step_report(trace: Trace, t: int, top: int = 3) -> StepReport:
         answer_so_far="".join(str(d) for d in reversed(digits)),
         read_focus=focus, read_split=_split(read, segments(trace, "read.weights")),
         write_split=write_split, memory_changes=changes,
-        mean_change=float(delta.mean()) if delta.numel() else 0.0, carry=_carry(trace, t))
+        mean_change=float(delta.mean()) if delta.numel() else 0.0, carry=_carry(trace, t),
+        choices=choices, expected=expected)
 
 
 def _carry(trace: Trace, t: int) -> tuple[float, int] | None:
@@ -126,21 +146,57 @@ def _percent(split: dict[str, float]) -> str:
     return ", ".join(f"{name} {100 * share:.0f}%" for name, share in split.items())
 
 
-def format_step(report: StepReport, carry: bool = True) -> list[str]:
-    """The lines of one step, without the step header's indentation; the carry line last
-    (`carry=False` leaves it to the caller: see carry_line)."""
+PLAIN, UNSURE_TONE, WRONG_TONE = "plain", "unsure", "wrong"   # how a panel colours a step line
+
+
+def step_lines(report: StepReport) -> list[tuple[str, str]]:
+    """The lines of one step with their tones (PLAIN, UNSURE_TONE, WRONG_TONE), without the step
+    header's indentation: what went in and came out, then the product's token where the model
+    missed it or its rivals where it was unsure, the read, the write, memory, and the carry last."""
     r = report
-    lines = [f"input {r.inputs:<12} -> produced {r.digit} (p {r.probability:.2f})"
-             + (f"   answer so far: {r.answer_so_far}" if r.answer_so_far else "")]
+    lines = [(f"input {r.inputs:<12} -> produced {r.digit} (p {r.probability:.2f})"
+              + (f"   answer so far: {r.answer_so_far}" if r.answer_so_far else ""), PLAIN)]
+    choice = choice_line(r)
+    if choice:
+        lines.append((choice, WRONG_TONE if r.wrong else UNSURE_TONE))
     focus = ", ".join(f"{label} {100 * w:.0f}%" for label, w in r.read_focus)
-    lines.append(f"read   ({_percent(r.read_split)}) focused on: {focus}")
+    lines.append((f"read   ({_percent(r.read_split)}) focused on: {focus}", PLAIN))
     if r.write_split:
-        lines.append(f"write  drew from: {_percent(r.write_split)}")
+        lines.append((f"write  drew from: {_percent(r.write_split)}", PLAIN))
     if r.memory_changes:
         changes = ", ".join(f"slot {slot} (by {d:.2f})" for slot, d in r.memory_changes)
-        lines.append(f"memory changed most: {changes}; mean change per slot {r.mean_change:.2f}")
-    held = carry_line(r) if carry else None
-    return lines + ([held] if held else [])
+        lines.append((f"memory changed most: {changes}; mean change per slot {r.mean_change:.2f}", PLAIN))
+    held = carry_line(r)
+    if held:
+        lines.append((held, UNSURE_TONE if r.carry_lost else PLAIN))
+    return lines
+
+
+def format_step(report: StepReport) -> list[str]:
+    """The lines of one step, as text (step_lines without their tones)."""
+    return [line for line, _ in step_lines(report)]
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def choice_line(report: StepReport) -> str | None:
+    """Where the step went wrong, what the product has there and how likely the model found it:
+    "wrong  the product has 5 here: the model gave it p 0.10, its 3rd choice" (and "a guess" when
+    nothing was above GUESS); where the right
+    token won narrowly (p < UNSURE), what it beat: "unsure  next choices 3 (p 0.20), 8 (p 0.15)".
+    None for a confident right step and for steps past the product's end."""
+    r = report
+    if r.wrong:
+        token, p, rank = r.expected
+        here = "ends here: the model gave <EOS>" if token == "<EOS>" else f"has {token} here: the model gave it"
+        guess = f"; no token above p {r.probability:.2f}: a guess" if r.probability < GUESS else ""
+        return f"wrong  the product {here} p {p:.2f}, its {_ordinal(rank)} choice{guess}"
+    if r.expected is not None and r.probability < UNSURE:
+        rivals = [f"{token} (p {p:.2f})" for token, p in r.choices if token != r.digit]
+        return f"unsure  next choices {', '.join(rivals)}" if rivals else None
+    return None
 
 
 def carry_line(report: StepReport) -> str | None:
@@ -173,9 +229,15 @@ def verdict(trace: Trace) -> str:
 
 
 def step_summary(report: StepReport, steps: int) -> str:
-    """"step 2 (0-4): input 5, produced 5 (p 0.98)": one line for the timeline."""
+    """"step 2 (0-4): input 5, produced 5 (p 0.98)": one line for the timeline; a wrong step adds
+    what the product has there, "...produced 2 (p 0.11); the product has 5 here (p 0.10, 3rd choice)"."""
     r = report
-    return f"step {r.step} (0-{steps - 1}): input {r.inputs}, produced {r.digit} (p {r.probability:.2f})"
+    line = f"step {r.step} (0-{steps - 1}): input {r.inputs}, produced {r.digit} (p {r.probability:.2f})"
+    if r.wrong:
+        token, p, rank = r.expected
+        here = "ends here" if token == "<EOS>" else f"has {token} here"
+        line += f"; the product {here} (p {p:.2f}, {_ordinal(rank)} choice)"
+    return line
 
 
 def how_sure(trace: Trace, metrics: dict | None, others: dict[str, dict] | None = None, *,

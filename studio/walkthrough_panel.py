@@ -5,7 +5,10 @@ import imgui
 
 from studio.controller import Controller
 from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel
-from studio.walkthrough import carry_line, format_step, verdict
+from studio.walkthrough import UNSURE_TONE, WRONG_TONE, step_lines, verdict
+
+
+TONES = {UNSURE_TONE: WARN, WRONG_TONE: BAD}
 
 
 def walkthrough_panel(controller: Controller, rect: Rect) -> None:
@@ -16,14 +19,11 @@ def walkthrough_panel(controller: Controller, rect: Rect) -> None:
         if t is not None:
             imgui.text(f"{t.problem}   step {c.step} (0-{t.steps - 1})   (left/right arrows)")
             imgui.separator()
-            report = c.step_report()
-            for line in format_step(report, carry=False):
-                imgui.text(line)
-            carry = carry_line(report)
-            if carry and report.carry_lost:
-                imgui.text_colored(carry, *WARN)
-            elif carry:
-                imgui.text(carry)
+            for line, tone in step_lines(c.step_report()):
+                if tone in TONES:
+                    imgui.text_colored(line, *TONES[tone])
+                else:
+                    imgui.text(line)
             imgui.separator()
             if c.step == t.steps - 1:
                 imgui.text_colored(verdict(t), *(GOOD if t.correct else BAD))

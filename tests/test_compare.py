@@ -43,6 +43,13 @@ def test_the_most_changed_cells_come_first(model, trace):
     assert Comparison(trace, other, "").steps == min(trace.steps, other.steps)
     diff = difference_arrays(step_arrays(trace, 0), step_arrays(other, 0))
     assert "2→3" in diff.input_labels                     # the operand that differs, both ways
+    assert diff.expected is None                          # a difference has no one product
+
+
+def test_each_step_knows_the_token_the_product_has_there(trace):
+    """12 × 3 = 36: 6, 3, then EOS; steps past the product's end (a run that goes on) have none."""
+    assert [step_arrays(trace, t).expected for t in range(min(trace.steps, 3))] == [6, 3, 11][:trace.steps]
+    assert trace.steps <= 3 or step_arrays(trace, 3).expected is None
 
 
 def test_compare_state_says_what_it_cannot_compare(trace):

@@ -9,8 +9,9 @@ import torch
 import demo
 from studio.input_parse import InputError, parse_problem
 from studio.snapshot_history import compact
-from studio.walkthrough import (format_walkthrough, outcome, segments, source_label, step_report,
-                                verdict)
+from studio.walkthrough import (PLAIN, UNSURE_TONE, WRONG_TONE, choice_line, format_walkthrough,
+                                outcome, segments, source_label, step_lines, step_report,
+                                step_summary, verdict)
 from ttm import Trace, save
 from ttm import tokens as tok
 from ttm_fixtures import long_trace, tiny_model
@@ -137,6 +138,51 @@ def test_walkthrough_words_for_a_known_answer():
     assert format_walkthrough(wrong).splitlines()[-1] == "123 × 45 = 6535 (wrong, the answer is 5535)"
     assert outcome(wrong) == "6535 (wrong)" and outcome(right) == "5535 (correct)"
     assert verdict(answering(trace, [tok.EOS])) == "123 × 45 = no digits (wrong, the answer is 5535)"
+
+
+def with_step_probabilities(trace: Trace, t: int, probabilities: dict[int, float]) -> Trace:
+    """`trace` whose step t scores the tokens with exactly `probabilities` (the rest shared
+    evenly): a step whose rivals are known."""
+    rest = (1 - sum(probabilities.values())) / (tok.VOCAB_SIZE - len(probabilities))
+    p = torch.full((tok.VOCAB_SIZE,), rest)
+    for token, value in probabilities.items():
+        p[token] = value
+    tensors = dict(trace.tensors, logits=trace["logits"].clone())
+    tensors["logits"][t] = p.log()
+    return Trace(trace.model, trace.a, trace.b, tensors)
+
+
+def test_a_missed_step_names_the_products_digit_and_a_narrow_one_its_rivals():
+    trace = long_trace(tiny_model(seed=3))                  # 123 × 45 = 5535: 5, 3, 5, 5, EOS
+    wrong = with_step_probabilities(answering(trace, [5, 3, 5, 6, tok.EOS]), 3,
+                                    {6: 0.40, 8: 0.30, 5: 0.20})
+    report = step_report(wrong, 3)
+    assert report.wrong and report.expected == ("5", pytest.approx(0.20), 3)
+    assert [t for t, _ in report.choices] == ["6", "8", "5"]
+    assert choice_line(report) == "wrong  the product has 5 here: the model gave it p 0.20, its 3rd choice"
+    assert step_lines(report)[1] == (choice_line(report), WRONG_TONE)
+    assert step_summary(report, 5).endswith("produced 6 (p 0.40); the product has 5 here (p 0.20, 3rd choice)")
+
+    guessed = with_step_probabilities(answering(trace, [5, 3, 5, 6, tok.EOS]), 3, {6: 0.12, 5: 0.11})
+    assert choice_line(step_report(guessed, 3)).endswith("its 2nd choice; no token above p 0.12: a guess")
+
+    narrow = with_step_probabilities(answering(trace, [5, 3, 5, 5, tok.EOS]), 3,
+                                     {5: 0.35, 2: 0.30, 9: 0.25})
+    report = step_report(narrow, 3)
+    assert not report.wrong and report.expected[2] == 1
+    assert step_lines(report)[1] == ("unsure  next choices 2 (p 0.30), 9 (p 0.25)", UNSURE_TONE)
+    assert "product" not in step_summary(report, 5)
+
+    sure = with_step_probabilities(answering(trace, [5, 3, 5, 5, tok.EOS]), 3, {5: 0.9})
+    assert choice_line(step_report(sure, 3)) is None
+    assert [tone for _, tone in step_lines(step_report(sure, 3))] == [PLAIN] * len(step_lines(step_report(sure, 3)))
+
+    early = with_step_probabilities(answering(trace, [5, 3, 5, tok.EOS]), 3, {tok.EOS: 0.7, 5: 0.2})
+    assert choice_line(step_report(early, 3)) == (
+        "wrong  the product has 5 here: the model gave it p 0.20, its 2nd choice")
+    late = with_step_probabilities(answering(trace, [5, 3, 5, 5, 1]), 4, {1: 0.6, tok.EOS: 0.3})
+    assert choice_line(step_report(late, 4)) == (
+        "wrong  the product ends here: the model gave <EOS> p 0.30, its 2nd choice")
 
 
 def test_segments_come_from_the_write_rule():

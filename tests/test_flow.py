@@ -88,6 +88,23 @@ def test_a_difference_labels_where_the_answer_probability_went():
     assert not any(t.startswith("+") for t in plain)
 
 
+def test_a_missed_step_labels_the_products_token_beside_its_bar():
+    data = step_data()
+    missed = (data.chosen + 3) % 10
+    labels = flow_scene(flow.StepArrays(**{**data.__dict__, "expected": missed}))["text"].layout.tags["labels"]
+    product = [lb for lb in labels if lb.text.startswith("product ")]
+    assert [lb.text for lb in product] == [f"product {missed}  (p {data.probs[missed]:.2f})"]
+    g = flow.FlowGeometry(SHAPE)
+    assert product[0].anchor[1] == pytest.approx(float(g.bar_y(missed)))
+    assert product[0].colour == flow.PRODUCT_COLOUR
+    glyphs = {lb.text: lb.colour for lb in labels if lb.anchor[0] == pytest.approx(g.bars_x - 1.5)}
+    assert glyphs[str(missed)] == flow.PRODUCT_COLOUR and glyphs[str(data.chosen)] == flow.ANSWER_COLOUR
+    for quiet in (flow.StepArrays(**{**data.__dict__, "expected": data.chosen}), data):
+        assert not any(lb.text.startswith("product ") for lb in flow_scene(quiet)["text"].layout.tags["labels"])
+    signed = flow_scene(flow.StepArrays(**{**data.__dict__, "expected": missed}), flow.FlowStyle(signed=True))
+    assert not any(lb.text.startswith("product ") for lb in signed["text"].layout.tags["labels"])
+
+
 def test_groups_stand_at_their_origin():
     a, b = flow_scene(), flow_scene(origin=(0.0, 0.0, -100.0))
     for name in a.names:

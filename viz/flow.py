@@ -47,6 +47,7 @@ STRIP_W = 3                # voxels across a chip of the write sources and memor
 TITLE_COLOUR = (0.92, 0.92, 0.92)
 TICK_COLOUR = (0.6, 0.6, 0.6)
 ANSWER_COLOUR = (1.0, 0.85, 0.3)
+PRODUCT_COLOUR = (0.45, 0.9, 0.45)   # the true product's token, where the step answered another
 DIM_TEXT = 0.22            # brightness of a step that is not the current one
 LEGEND = ("How to read this: each row is a token, one cube per feature",
           "(orange positive, blue negative, grey near 0).",
@@ -94,6 +95,8 @@ class StepArrays:
     chosen: int                    # the token the step answered
     write_weights: np.ndarray      # (m, write sources)
     change: np.ndarray             # (m,) how far each memory slot moved
+    expected: int | None = None    # the token the true product has at this step (None: unknown
+                                   # or past its end); labelled where the step answered another
 
 
 @dataclass
@@ -316,16 +319,20 @@ def step_labels(shape: FlowShape, data: StepArrays, step: int, g: FlowGeometry, 
     say("→", g.right + GAP / 2 + ARROW / 2, g.tier2 - s.r / 2, ARROW, TICK_COLOUR, align=0.5, valign=0.5)
     say("←", g.proc_x - GAP / 2 - 1.0, g.tier2 - s.r / 2, ARROW, TICK_COLOUR, align=1.0, valign=0.5)
     title("output", g.bars_x - 2 * GLYPH, g.tier2 + 1.0, scale=0.8)
+    missed = None if style.signed or data.expected == chosen else data.expected
     for v in range(len(p)):
-        mark = v == chosen
-        say(_symbol(s.symbols, v), g.bars_x - 1.5, g.bar_y(v), GLYPH * (1.0 if mark else 0.7),
-            ANSWER_COLOUR if mark else (0.8, 0.8, 0.8), align=1.0, valign=0.5)
+        colour = ANSWER_COLOUR if v == chosen else PRODUCT_COLOUR if v == missed else (0.8, 0.8, 0.8)
+        say(_symbol(s.symbols, v), g.bars_x - 1.5, g.bar_y(v), GLYPH * (1.0 if v in (chosen, missed) else 0.7),
+            colour, align=1.0, valign=0.5)
     def past_bar(v: int) -> float:
         return g.bars_x + max(1, round(abs(float(p[v])) * BAR_LEN)) + 1.5
 
     say(f"{'p change' if style.signed else 'answer ' + answer}  ({'' if style.signed else 'p '}"
         f"{p[chosen]:{'+.2f' if style.signed else '.2f'}})", past_bar(chosen), g.bar_y(chosen), GLYPH,
         ANSWER_COLOUR, valign=0.5)
+    if missed is not None:
+        say(f"product {_symbol(s.symbols, missed)}  (p {p[missed]:.2f})", past_bar(missed),
+            g.bar_y(missed), GLYPH, PRODUCT_COLOUR, valign=0.5)
     if style.signed:      # where the probability went: the other run's answer is among these
         others = [v for v in np.argsort(-np.abs(p), kind="stable") if v != chosen and abs(p[v]) >= SHOWN_P_CHANGE]
         for v in others[:2]:
