@@ -29,7 +29,7 @@ from studio.shown_tensors import ShownTensors
 from studio.snapshot_history import SnapshotHistory
 from studio.timeline import PlaybackClock, Timeline
 from studio.trainer_link import TrainerLink
-from studio.walkthrough import StepReport, how_sure, step_report, step_summary
+from studio.walkthrough import StepReport, first_miss, how_sure, step_report, step_summary
 from ttm import Trace
 from ttm.confidence import cell_confidence
 
@@ -55,6 +55,7 @@ class Controller(Intervening):
         self._hover: Selection | None = None
         self._version = 0
         self._report: tuple | None = None    # (trace, step, its StepReport) last given
+        self._miss: tuple | None = None      # (trace, walkthrough.first_miss of it) last given
         self.other_models: dict[str, dict] = {}   # path -> metrics of checkpoints one could run instead
         self.switch_flag = "--checkpoint"         # the program's flag that runs one of them
         if trace is not None:
@@ -312,6 +313,15 @@ class Controller(Intervening):
         if held is None or held[0] is not trace or held[1] != self.step:
             held = self._report = (trace, self.step, step_report(trace, self.step))
         return held[2]
+
+    def first_miss(self) -> str | None:
+        """Where the answer on view first left the product (walkthrough.first_miss), kept per
+        trace: it reads every step."""
+        if self.trace is None:
+            return None
+        if self._miss is None or self._miss[0] is not self.trace:
+            self._miss = (self.trace, first_miss(self.trace))
+        return self._miss[1]
 
     def step_summary(self) -> str:
         """'step 2 (0-4): input 5, produced 5 (p 0.98)', for the timeline."""

@@ -228,6 +228,29 @@ def verdict(trace: Trace) -> str:
     return f"{trace.problem} = {outcome(trace, explain=True)}"
 
 
+def first_miss(trace: Trace) -> str | None:
+    """Where a wrong answer first left the product, and, with the carry probe, whether memory
+    brought the right carry into that column: "first wrong at step 4 (the 5th digit from the
+    right): 2 for 5; the carry memory brought in reads 5.8 against 6, right within a carry, so this
+    column's own sum went wrong". None for a right answer."""
+    if trace.correct:
+        return None
+    reports = [step_report(trace, t) for t in range(trace.steps)]
+    miss = next((r for r in reports if r.wrong), None)
+    if miss is None:
+        return None
+    token = miss.expected[0]
+    place = "where the product ends" if token == "<EOS>" else f"the {_ordinal(miss.step + 1)} digit from the right"
+    line = f"first wrong at step {miss.step} ({place}): {miss.digit} for {token}"
+    brought = reports[miss.step - 1] if miss.step > 0 else None
+    if brought is not None and brought.carry is not None:
+        held, true = brought.carry
+        line += (f"; the carry memory brought in reads {held:.1f} against {true}, "
+                 + ("so it was lost before this column" if brought.carry_lost
+                    else "right within a carry, so this column's own sum went wrong"))
+    return line
+
+
 def step_summary(report: StepReport, steps: int) -> str:
     """"step 2 (0-4): input 5, produced 5 (p 0.98)": one line for the timeline; a wrong step adds
     what the product has there, "...produced 2 (p 0.11); the product has 5 here (p 0.10, 3rd choice)"."""
@@ -298,7 +321,7 @@ def format_walkthrough(trace: Trace, top: int = 3, metrics: dict | None = None,
         body = format_step(step_report(trace, t, top))
         lines.append(f"step {t}: {body[0]}")
         lines += [f"        {line}" for line in body[1:]]
-    lines += ["", verdict(trace)]
+    lines += ["", verdict(trace)] + [line for line in [first_miss(trace)] if line]
     if metrics is not None:
         lines += how_sure(trace, metrics, others)
     return "\n".join(lines)

@@ -27,6 +27,9 @@ def walkthrough_panel(controller: Controller, rect: Rect) -> None:
             imgui.separator()
             if c.step == t.steps - 1:
                 imgui.text_colored(verdict(t), *(GOOD if t.correct else BAD))
+                miss = c.first_miss()
+                if miss:
+                    imgui.text_colored(miss, *BAD)
             else:
                 imgui.text_colored("press the right arrow for the next step", *DIM)
         imgui.pop_text_wrap_pos()

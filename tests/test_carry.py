@@ -104,3 +104,9 @@ def test_the_controller_keeps_the_step_report_of_the_step_on_view():
     assert controller.step_summary().startswith(f"step {moved.step} (0-{controller.trace.steps - 1}): input ")
     controller.set_problem(38, 42)
     assert controller.trace.a == 38 and controller.step_report() is not moved
+    from studio.walkthrough import first_miss
+    assert controller.first_miss() == first_miss(controller.trace)
+    controller._miss = (controller.trace, "kept")            # asked again: the trace's line is kept
+    assert controller.first_miss() == "kept"
+    controller.set_problem(39, 42)
+    assert controller.first_miss() == first_miss(controller.trace)

@@ -9,12 +9,12 @@ import torch
 import demo
 from studio.input_parse import InputError, parse_problem
 from studio.snapshot_history import compact
-from studio.walkthrough import (PLAIN, UNSURE_TONE, WRONG_TONE, choice_line, format_walkthrough,
-                                outcome, segments, source_label, step_lines, step_report,
+from studio.walkthrough import (PLAIN, UNSURE_TONE, WRONG_TONE, choice_line, first_miss,
+                                format_walkthrough, outcome, segments, source_label, step_lines, step_report,
                                 step_summary, verdict)
 from ttm import Trace, save
 from ttm import tokens as tok
-from ttm_fixtures import long_trace, tiny_model
+from ttm_fixtures import answering, long_trace, tiny_model
 
 SHIPPED = Path(__file__).resolve().parent.parent / "models" / "ttm-multiply.pt"
 
@@ -100,20 +100,6 @@ def test_text_walkthrough_on_a_tiny_model():
     assert [d for _, d in report.memory_changes] == sorted((d for _, d in report.memory_changes), reverse=True)
 
 
-def answering(trace: Trace, answer: list[int]) -> Trace:
-    """`trace` cut to len(answer) steps that produce the tokens `answer` (each fed to the next
-    step, as in a real run): a run whose words are known without running the model."""
-    steps = len(answer)
-    tensors = {name: t if name == "embedding" else t[: steps + (name == "memory")]
-               for name, t in trace.tensors.items()}
-    tensors["prediction"] = torch.tensor(answer)
-    tensors["inputs"] = tensors["inputs"].clone()
-    for t in range(1, steps):
-        tensors["inputs"][t] = tok.PAD
-        tensors["inputs"][t, 0] = answer[t - 1]
-    return Trace(trace.model, trace.a, trace.b, tensors)
-
-
 def test_long_trace_leaves_the_callers_model_alone():
     model = tiny_model(seed=3)
     before = {name: p.clone() for name, p in model.state_dict().items()}
@@ -135,7 +121,9 @@ def test_walkthrough_words_for_a_known_answer():
     assert [line.split("answer so far: ")[-1] for line in steps[:4]] == ["5", "35", "535", "5535"]
     assert lines[-1] == "123 × 45 = 5535 (correct)"
     wrong = answering(trace, [5, 3, 5, 6, tok.EOS])
-    assert format_walkthrough(wrong).splitlines()[-1] == "123 × 45 = 6535 (wrong, the answer is 5535)"
+    assert format_walkthrough(wrong).splitlines()[-2:] == [
+        "123 × 45 = 6535 (wrong, the answer is 5535)",
+        "first wrong at step 3 (the 4th digit from the right): 6 for 5"]
     assert outcome(wrong) == "6535 (wrong)" and outcome(right) == "5535 (correct)"
     assert verdict(answering(trace, [tok.EOS])) == "123 × 45 = no digits (wrong, the answer is 5535)"
 
@@ -183,6 +171,26 @@ def test_a_missed_step_names_the_products_digit_and_a_narrow_one_its_rivals():
     late = with_step_probabilities(answering(trace, [5, 3, 5, 5, 1]), 4, {1: 0.6, tok.EOS: 0.3})
     assert choice_line(step_report(late, 4)) == (
         "wrong  the product ends here: the model gave <EOS> p 0.30, its 2nd choice")
+
+
+def test_a_wrong_answer_says_where_it_first_left_the_product_and_what_carry_came_in():
+    trace = long_trace(tiny_model(seed=3, carry_loss=0.5))  # 123 × 45 = 5535; carries out 1, 2, 1, 0
+    assert first_miss(answering(trace, [5, 3, 5, 5, tok.EOS])) is None
+    wrong = answering(trace, [5, 3, 5, 6, tok.EOS])
+    probe = wrong.model.carry_head
+    with torch.no_grad():              # a probe that reads 4.5 everywhere: step 2's carry of 1 lost
+        probe.weight.zero_()
+        probe.bias.fill_(0.45)
+    assert first_miss(wrong) == ("first wrong at step 3 (the 4th digit from the right): 6 for 5; the "
+                                 "carry memory brought in reads 4.5 against 1, so it was lost before this column")
+    with torch.no_grad():
+        probe.bias.fill_(0.15)         # 1.5 against 1: within a carry
+    assert first_miss(wrong).endswith("reads 1.5 against 1, right within a carry, so this column's own sum went wrong")
+    assert format_walkthrough(wrong).splitlines()[-1] == first_miss(wrong)
+    at_once = answering(trace, [4, 3, 5, 5, tok.EOS])       # wrong at step 0: no carry came in
+    assert first_miss(at_once) == "first wrong at step 0 (the 1st digit from the right): 4 for 5"
+    early = answering(long_trace(tiny_model(seed=3)), [5, 3, 5, 5, 1])   # no probe; a digit past the end
+    assert first_miss(early) == "first wrong at step 4 (where the product ends): 1 for <EOS>"
 
 
 def test_segments_come_from_the_write_rule():

@@ -3,6 +3,7 @@ import copy
 
 import torch
 
+from ttm import Trace
 from ttm import tokens as tok
 from ttm.model import TTM, TTMConfig
 
@@ -26,3 +27,17 @@ def long_trace(model, min_steps: int = 4):
     trace = biased.trace(123, 45)
     assert trace.steps >= min_steps, f"the trace has {trace.steps} steps, want {min_steps}"
     return trace
+
+
+def answering(trace: Trace, answer: list[int]) -> Trace:
+    """`trace` cut to len(answer) steps that produce the tokens `answer` (each fed to the next
+    step, as in a real run): a run whose words are known without running the model."""
+    steps = len(answer)
+    tensors = {name: t if name == "embedding" else t[: steps + (name == "memory")]
+               for name, t in trace.tensors.items()}
+    tensors["prediction"] = torch.tensor(answer)
+    tensors["inputs"] = tensors["inputs"].clone()
+    for t in range(1, steps):
+        tensors["inputs"][t] = tok.PAD
+        tensors["inputs"][t, 0] = answer[t - 1]
+    return Trace(trace.model, trace.a, trace.b, tensors)
