@@ -20,6 +20,7 @@ from studio.flow_data import difference_arrays, flow_ranges, flow_shape, signed_
 from studio import flow_overlay
 from studio.flow_graph import FlowGraph
 from studio.view import ViewOptions, voxel_of
+from ttm import tokens as tok
 from viz import flow
 from viz.flow_scene import FlowScene
 
@@ -31,7 +32,7 @@ COMPARED = "compare/"
 FLOW_VISIBLE = {"memory": True, "read.weights": True, "attention": True, "write.weights": True,
                 "graph": True, "other steps": True}
 FLOW_ONLY = {"input": "input token {0} (its embedding), feature {1}",
-             "output": "output: p of token {0}",
+             "output": "output: p of {0}",
              "write.sources": "write source {0}: its mean weight over the memory slots",
              "memory.change": "memory slot {0}: how far the step moved it (norm of after - before)"}
 
@@ -66,7 +67,10 @@ def flow_note(pick) -> str | None:
     n = parse_name(pick.name)
     about = FLOW_ONLY.get(n.base)
     if about is not None:
-        about = about.format(*pick.index_in_tensor)
+        index = list(pick.index_in_tensor)
+        if n.base == "output":      # a token by its symbol: "p of 7", "p of <EOS>"
+            index[0] = tok.SYMBOLS[index[0]]
+        about = about.format(*index)
     elif n.step is not None or n.compared:
         about = f"{n.base}{list(pick.index_in_tensor)}"
     else:

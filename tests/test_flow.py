@@ -351,3 +351,14 @@ def test_below_full_detail_links_have_fewer_segments_and_still_follow_their_curv
         lit = [img[int(round(y)) - 1:int(round(y)) + 2, int(round(x)) - 1:int(round(x)) + 2].max() for x, y in path]
         assert min(lit) > 0.8 * img.max()                # the brightest link, all along its curve
     assert not np.array_equal(full, coarse)              # ... drawn with other triangles
+
+
+def test_a_hovered_flow_only_voxel_says_what_it_is():
+    from studio.flow_view import flow_note
+    from viz.picking import Pick
+    assert flow_note(Pick("output", 3, (7,), 0.25)) == "output: p of 7 = 0.25"
+    assert flow_note(Pick("step2/output", 9, (11,), 0.5)) == (
+        "step 2: output: p of <EOS> = 0.5 (click: go to step 2)")
+    assert flow_note(Pick("compare/memory.change", 4, (4,), 1.5)) == (
+        "compared trace, memory slot 4: how far the step moved it (norm of after - before) = 1.5")
+    assert flow_note(Pick("memory.before", 0, (0, 1), 0.1)) is None     # the inspector reads it
