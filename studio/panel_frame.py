@@ -15,7 +15,7 @@ from ttm.confidence import WARN_BELOW
 
 MARGIN = 8
 SIDE_W = 318
-TIMELINE_H = 190
+TIMELINE_H = 212         # the app's rows: problem, answer, two checks, warning, step, play, snapshots, "viewing"
 PERF_H = 150
 GOOD, BAD, DIM, WARN = (0.45, 0.9, 0.45, 1.0), (1.0, 0.45, 0.4, 1.0), (0.6, 0.6, 0.6, 1.0), (1.0, 0.8, 0.3, 1.0)
 FIXED = imgui.WINDOW_NO_MOVE | imgui.WINDOW_NO_RESIZE | imgui.WINDOW_NO_SAVED_SETTINGS | imgui.WINDOW_NO_COLLAPSE
