@@ -11,6 +11,7 @@ import imgui
 
 from studio.controller import Controller
 from studio.panel_frame import BAD, DIM, GOOD, MARGIN, WARN, Rect, begin_panel, fmt
+from studio.walkthrough import guess_note
 from ttm import tokens as tok
 from viz import colormap
 
@@ -90,7 +91,12 @@ class CausalPanel:
         if none_matters:
             imgui.text_colored(none_matters, *WARN)
         elif effects is not None:
-            imgui.text_colored(f"slots the answer needs most, entering step {c.step}:", *DIM)
+            report = c.step_report()
+            guess = guess_note(report) if report is not None else None
+            if guess:           # in the heading's place: the panel has no row to spare
+                imgui.text_colored(guess, *WARN)
+            else:
+                imgui.text_colored(f"slots the answer needs most, entering step {c.step}:", *DIM)
             for slot in effects.ranked(TOP):
                 flips = bool(effects.changes_answer[slot])
                 imgui.text(f"slot {slot:3d} {fmt(float(effects.effect[slot]), '+8.3f')}")

@@ -126,8 +126,10 @@ class InspectorPanel:
             changed = c.changed_steps()
             imgui.text_colored(f"digits changed at steps {changed}" if changed
                                else "no digit changed", *DIM)
-            for e in c.edits[-4:]:
-                imgui.bullet_text(e.describe())
+            for e in c.edits[-4:]:     # bullet_text would not wrap: a long edit ran off the panel
+                imgui.bullet()
+                imgui.same_line()
+                imgui.text(e.describe())
             if imgui.button("Undo (Ctrl+Z)"):
                 c.undo()
             imgui.same_line()
@@ -136,5 +138,5 @@ class InspectorPanel:
         else:
             imgui.text_colored("select a memory cell or slot, or a read, write or attention "
                                "weight, and set it: the steps after it re-run", *DIM)
-        if c.message:
+        if c.message and not (c.edited and c.message == c.answer_change()):   # shown above
             imgui.text_colored(c.message, *WARN)

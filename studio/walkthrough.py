@@ -228,6 +228,17 @@ def verdict(trace: Trace) -> str:
     return f"{trace.problem} = {outcome(trace, explain=True)}"
 
 
+def guess_note(report: StepReport) -> str | None:
+    """For the Why? panel: a step whose answer is a guess (p < GUESS) flips under any nudge, so
+    "flips answer" says little about a slot there: "step 4's 2 is a guess (p 0.11; 7 at 0.10):
+    any slot can flip it"."""
+    if report.probability >= GUESS:
+        return None
+    rival = next(((token, p) for token, p in report.choices if token != report.digit), None)
+    ahead = f"; {rival[0]} at {rival[1]:.2f}" if rival else ""
+    return f"step {report.step}'s {report.digit} is a guess (p {report.probability:.2f}{ahead}): any slot can flip it"
+
+
 def first_miss(trace: Trace) -> str | None:
     """Where a wrong answer first left the product, and, with the carry probe, whether memory
     brought the right carry into that column: "first wrong at step 4 (the 5th digit from the

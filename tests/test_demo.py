@@ -10,8 +10,8 @@ import demo
 from studio.input_parse import InputError, parse_problem
 from studio.snapshot_history import compact
 from studio.walkthrough import (PLAIN, UNSURE_TONE, WRONG_TONE, choice_line, first_miss,
-                                format_walkthrough, outcome, segments, source_label, step_lines, step_report,
-                                step_summary, verdict)
+                                format_walkthrough, guess_note, outcome, segments, source_label,
+                                step_lines, step_report, step_summary, verdict)
 from ttm import Trace, save
 from ttm import tokens as tok
 from ttm_fixtures import answering, long_trace, tiny_model
@@ -151,8 +151,10 @@ def test_a_missed_step_names_the_products_digit_and_a_narrow_one_its_rivals():
     assert step_lines(report)[1] == (choice_line(report), WRONG_TONE)
     assert step_summary(report, 5).endswith("produced 6 (p 0.40); the product has 5 here (p 0.20, 3rd choice)")
 
+    assert guess_note(step_report(wrong, 3)) is None        # p 0.40: no guess
     guessed = with_step_probabilities(answering(trace, [5, 3, 5, 6, tok.EOS]), 3, {6: 0.12, 5: 0.11})
     assert choice_line(step_report(guessed, 3)).endswith("its 2nd choice; no token above p 0.12: a guess")
+    assert guess_note(step_report(guessed, 3)) == "step 3's 6 is a guess (p 0.12; 5 at 0.11): any slot can flip it"
 
     narrow = with_step_probabilities(answering(trace, [5, 3, 5, 5, tok.EOS]), 3,
                                      {5: 0.35, 2: 0.30, 9: 0.25})
