@@ -29,7 +29,7 @@ from studio.shown_tensors import ShownTensors
 from studio.snapshot_history import SnapshotHistory
 from studio.timeline import PlaybackClock, Timeline
 from studio.trainer_link import TrainerLink
-from studio.walkthrough import StepReport, first_miss, how_sure, step_report, step_summary
+from studio.walkthrough import Miss, StepReport, first_miss, how_sure, step_report, step_summary
 from ttm import Trace
 from ttm.confidence import cell_confidence
 
@@ -314,7 +314,7 @@ class Controller(Intervening):
             held = self._report = (trace, self.step, step_report(trace, self.step))
         return held[2]
 
-    def first_miss(self) -> str | None:
+    def first_miss(self) -> Miss | None:
         """Where the answer on view first left the product (walkthrough.first_miss), kept per
         trace: it reads every step."""
         if self.trace is None:

@@ -42,6 +42,7 @@ class TimelinePanel:
                     imgui.text_colored(" " + verdict_mark(t), *(GOOD if t.correct else BAD))
                 else:
                     imgui.text_colored(outcome(t), *(GOOD if t.correct else BAD))
+                self._first_miss_on_hover()
                 if t.seconds is not None:     # on this row: the panel's height is the scene's
                     imgui.same_line()
                     imgui.text_colored(f"   {timing(t)}", *DIM)
@@ -66,6 +67,21 @@ class TimelinePanel:
                         c.set_speed)
             self._history_row(rect)
         imgui.end()
+
+    def _first_miss_on_hover(self) -> None:
+        """Hovering a wrong answer's verdict says where it first left the product; a click goes
+        to that step."""
+        miss = self.controller.first_miss()
+        if miss is None or not imgui.is_item_hovered():
+            return
+        imgui.begin_tooltip()
+        imgui.push_text_wrap_pos(imgui.get_font_size() * 36)    # the line runs to ~150 characters
+        imgui.text(miss.line)
+        imgui.text_colored(f"click: go to step {miss.step}", *DIM)
+        imgui.pop_text_wrap_pos()
+        imgui.end_tooltip()
+        if imgui.is_mouse_clicked(0):
+            self.controller.set_step(miss.step)
 
     @staticmethod
     def _trusted_digits(trust) -> None:

@@ -239,11 +239,18 @@ def guess_note(report: StepReport) -> str | None:
     return f"step {report.step}'s {report.digit} is a guess (p {report.probability:.2f}{ahead}): any slot can flip it"
 
 
-def first_miss(trace: Trace) -> str | None:
+@dataclass(frozen=True)
+class Miss:
+    """Where a wrong answer first left the product: its step, and that said in words."""
+    step: int
+    line: str
+
+
+def first_miss(trace: Trace) -> Miss | None:
     """Where a wrong answer first left the product, and, with the carry probe, whether memory
     brought the right carry into that column: "first wrong at step 4 (the 5th digit from the
-    right): 2 for 5; the carry memory brought in reads 5.8 against 6, right within a carry, so this
-    column's own sum went wrong". None for a right answer."""
+    right): 2 for 5; the carry memory brought in reads 5.8 against 6, right within a carry, so
+    this column's own sum went wrong". None for a right answer."""
     if trace.correct:
         return None
     reports = [step_report(trace, t) for t in range(trace.steps)]
@@ -259,7 +266,7 @@ def first_miss(trace: Trace) -> str | None:
         line += (f"; the carry memory brought in reads {held:.1f} against {true}, "
                  + ("so it was lost before this column" if brought.carry_lost
                     else "right within a carry, so this column's own sum went wrong"))
-    return line
+    return Miss(miss.step, line)
 
 
 def step_summary(report: StepReport, steps: int) -> str:
@@ -332,7 +339,8 @@ def format_walkthrough(trace: Trace, top: int = 3, metrics: dict | None = None,
         body = format_step(step_report(trace, t, top))
         lines.append(f"step {t}: {body[0]}")
         lines += [f"        {line}" for line in body[1:]]
-    lines += ["", verdict(trace)] + [line for line in [first_miss(trace)] if line]
+    miss = first_miss(trace)
+    lines += ["", verdict(trace)] + ([miss.line] if miss else [])
     if metrics is not None:
         lines += how_sure(trace, metrics, others)
     return "\n".join(lines)

@@ -29,7 +29,7 @@ def walkthrough_panel(controller: Controller, rect: Rect) -> None:
                 imgui.text_colored(verdict(t), *(GOOD if t.correct else BAD))
                 miss = c.first_miss()
                 if miss:
-                    imgui.text_colored(miss, *BAD)
+                    imgui.text_colored(miss.line, *BAD)
             else:
                 imgui.text_colored("press the right arrow for the next step", *DIM)
         imgui.pop_text_wrap_pos()

@@ -9,7 +9,7 @@ import torch
 import demo
 from studio.input_parse import InputError, parse_problem
 from studio.snapshot_history import compact
-from studio.walkthrough import (PLAIN, UNSURE_TONE, WRONG_TONE, choice_line, first_miss,
+from studio.walkthrough import (PLAIN, UNSURE_TONE, WRONG_TONE, Miss, choice_line, first_miss,
                                 format_walkthrough, guess_note, outcome, segments, source_label,
                                 step_lines, step_report, step_summary, verdict)
 from ttm import Trace, save
@@ -183,16 +183,17 @@ def test_a_wrong_answer_says_where_it_first_left_the_product_and_what_carry_came
     with torch.no_grad():              # a probe that reads 4.5 everywhere: step 2's carry of 1 lost
         probe.weight.zero_()
         probe.bias.fill_(0.45)
-    assert first_miss(wrong) == ("first wrong at step 3 (the 4th digit from the right): 6 for 5; the "
+    assert first_miss(wrong).step == 3
+    assert first_miss(wrong).line == ("first wrong at step 3 (the 4th digit from the right): 6 for 5; the "
                                  "carry memory brought in reads 4.5 against 1, so it was lost before this column")
     with torch.no_grad():
         probe.bias.fill_(0.15)         # 1.5 against 1: within a carry
-    assert first_miss(wrong).endswith("reads 1.5 against 1, right within a carry, so this column's own sum went wrong")
-    assert format_walkthrough(wrong).splitlines()[-1] == first_miss(wrong)
+    assert first_miss(wrong).line.endswith("reads 1.5 against 1, right within a carry, so this column's own sum went wrong")
+    assert format_walkthrough(wrong).splitlines()[-1] == first_miss(wrong).line
     at_once = answering(trace, [4, 3, 5, 5, tok.EOS])       # wrong at step 0: no carry came in
-    assert first_miss(at_once) == "first wrong at step 0 (the 1st digit from the right): 4 for 5"
+    assert first_miss(at_once).line == "first wrong at step 0 (the 1st digit from the right): 4 for 5"
     early = answering(long_trace(tiny_model(seed=3)), [5, 3, 5, 5, 1])   # no probe; a digit past the end
-    assert first_miss(early) == "first wrong at step 4 (where the product ends): 1 for <EOS>"
+    assert first_miss(early) == Miss(4, "first wrong at step 4 (where the product ends): 1 for <EOS>")
 
 
 def test_segments_come_from_the_write_rule():
