@@ -29,7 +29,7 @@ SHIPPED = "models/ttm-multiply.pt"
 
 def parse_args(argv=None) -> argparse.Namespace:
     from studio.view_flags import add_view_flags
-    from studio.arguments import device, png_path, seconds, whole_number, window_size
+    from studio.arguments import device, minus_signs_as_values, png_path, seconds, whole_number, window_size
     from viz.adaptive import TARGET_HELP, frames_per_s
     p = argparse.ArgumentParser(prog="python app.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -53,7 +53,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--size", type=window_size, default="screen", help="window size, WxH, or screen (%(default)s)")
     add_view_flags(p, "a second problem, traced with the same model, beside the first or as their difference")
     p.add_argument("--fps-target", type=frames_per_s, metavar="FPS", help=TARGET_HELP)
-    args = p.parse_args(argv)
+    args = p.parse_args(minus_signs_as_values(argv))
     if args.tiny and not args.from_scratch:
         p.error("--tiny makes a new model: use it with --from-scratch")
     return args

@@ -20,7 +20,7 @@ PROMPT = "multiply (e.g. 37x42; q to quit): "
 
 def parse_args(argv=None) -> argparse.Namespace:
     from studio.view_flags import add_view_flags
-    from studio.arguments import png_path, whole_number, window_size
+    from studio.arguments import minus_signs_as_values, png_path, whole_number, window_size
     from viz.adaptive import TARGET_HELP, frames_per_s
     p = argparse.ArgumentParser(prog="python demo.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -35,7 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--size", type=window_size, default="screen", help="window size, WxH, or screen (%(default)s)")
     add_view_flags(p, "a second problem, shown beside the first or as their difference (e.g. 38x42)")
     p.add_argument("--fps-target", type=frames_per_s, metavar="FPS", help=TARGET_HELP)
-    return p.parse_args(argv)
+    return p.parse_args(minus_signs_as_values(argv))
 
 
 def load_model(path: str, out=None):

@@ -5,11 +5,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import sys
 from pathlib import Path
 
 # A window or screenshot beyond this on a side costs gigabytes of framebuffers (20000x20000
 # took 9.7 GB) and exceeds what many GL drivers allow.
 MAX_WINDOW_SIDE = 8192
+
+
+def minus_signs_as_values(argv: list[str] | None) -> list[str]:
+    """argv (sys.argv[1:] when None) with every word that starts with a minus sign and a digit
+    ("-3x4", "--problem -3x4") kept as a value. argparse takes such a word for an unknown flag
+    ("unrecognized arguments", "expected one argument") unless it is a plain negative number,
+    where the value's own check says what is wrong ("'-3' is negative"). A leading space is
+    enough: argparse reads the word as a value, and every check strips or rejects it."""
+    return [" " + word if re.match(r"-\d", word) else word
+            for word in (sys.argv[1:] if argv is None else argv)]
 
 
 def whole_number(low: int):
@@ -38,6 +50,7 @@ def seconds(text: str) -> float:
 
 def window_size(text: str) -> str:
     """A type: `WxH`, each side 1 to MAX_WINDOW_SIDE pixels, or `screen`; kept as text."""
+    text = text.strip()
     if text.lower() == "screen":
         return text
     try:

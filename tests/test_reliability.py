@@ -81,6 +81,20 @@ def test_demo_refuses_bad_arguments_at_the_parser(argv, says, tmp_path, capsys):
     assert line.startswith("python demo.py: error: argument") and says in line, line
 
 
+def test_a_problem_with_a_minus_sign_reaches_the_problem_check_not_the_flag_parser(tmp_path, capsys):
+    """argparse alone answers `demo.py -3x4` with "unrecognized arguments" and `app.py --problem
+    -3x4` with "expected one argument"; the person should hear that -3 is negative."""
+    path = tmp_path / "tiny.pt"
+    ttm.save(tiny_model(seed=1), path)
+    assert demo.main(["-3x4", "--text", "--checkpoint", str(path)]) == 2
+    assert "'-3' is negative" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="--problem: '-3' is negative"):
+        app.build_trainer(app.parse_args(["--problem", "-3x4", "--out", str(tmp_path / "a.pt")]))
+    assert app.parse_args(["--compare", "-3x4"]).compare.strip() == "-3x4"   # to compare_with's check
+    line = _refused(lambda: app.parse_args(["--size", "-3x4"]), capsys)
+    assert line.endswith("argument --size: -3x4: width and height must be 1 to 8192 pixels"), line
+
+
 def test_window_sizes_up_to_the_cap_and_screen_are_accepted():
     assert app.parse_args(["--size", "8192x1"]).size == "8192x1"
     assert demo.parse_args(["--size", "Screen"]).size == "Screen"
