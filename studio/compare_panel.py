@@ -2,8 +2,8 @@
 training snapshot, as a difference or side by side, and see which groups and cells differ most at
 the current step; and the graph's switch that collapses the processing unit's layers.
 
-A small window at the top of the scene that can be collapsed to its title bar and moved, so it
-never takes the scene's room for long.
+A small window at the top of the scene that folds to one header line (a click opens or closes
+it) and can be moved, so it never takes the scene's room for long.
 """
 from __future__ import annotations
 
@@ -28,10 +28,12 @@ class ComparePanel:
     def draw(self, scene_rect: tuple[float, float, float, float]) -> None:
         x, y, w, _ = scene_rect
         imgui.set_next_window_position(x + max(w - WIDTH, 0) / 2, y, imgui.FIRST_USE_EVER)
-        imgui.set_next_window_collapsed(True, imgui.FIRST_USE_EVER)
         imgui.set_next_window_bg_alpha(0.85)
-        expanded, _ = imgui.begin("Compare and graph", False,
-                                  imgui.WINDOW_NO_SAVED_SETTINGS | imgui.WINDOW_ALWAYS_AUTO_RESIZE)
+        # A header, not a collapsed window: a window's title bar opens on a double click only,
+        # and a single click, what a newcomer tries, did nothing. Dragging the body moves it.
+        imgui.begin("##compare and graph", False, imgui.WINDOW_NO_TITLE_BAR
+                    | imgui.WINDOW_NO_SAVED_SETTINGS | imgui.WINDOW_ALWAYS_AUTO_RESIZE)
+        expanded, _ = imgui.collapsing_header("Compare and graph")
         if expanded:
             imgui.push_text_wrap_pos(WIDTH)
             self._controls()
