@@ -2,7 +2,8 @@
 large graph never holds up the window; placed under the current step's flow; lane titles and node
 names in GL text (names are small: they read close up, the inspector names a hovered node); the
 processing unit's layers collapsible to one node each; and linked to the flow both ways through
-the hook points (a node's hook produces a tensor the flow draws as a group).
+the hook points (a node's hook produces a tensor the flow draws as a group). The grid view
+draws the same lanes and names (graph_text), laid out once, without the links.
 
 The model knowledge lives here: which module paths form a layer ("process.blocks.<i>."), and which
 hook point (ttm.hooks) each node is.
@@ -14,12 +15,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-from studio.view_panel import OP_NAMES
 from viz.colormap import PALETTE
 from viz.flow_scene import local_box
-from viz.mappers.graph import OPS
+from viz.mappers.graph import OP_NAMES, OPS
 from viz.mappers.layered import LayeredGraphMapper
 from viz.text import Label, text_layout
+from viz.voxels import VoxelLayout
 
 LAYER = re.compile(r"^process\.blocks\.(\d+)\.")
 GAP = 40.0                       # between the flow and the graph under it
@@ -65,6 +66,22 @@ def short_name(op: str, target: str, name: str) -> str:
     return name
 
 
+def graph_text(nodes: VoxelLayout) -> VoxelLayout:
+    """The "graph.text" group of a laid-out graph (viz.mappers.layered), in its local frame: the
+    lane titles left of the lanes, each node's short name above it, and under the lanes what
+    the node colours mean (the categorical scale)."""
+    labels = [Label(lane.title, (-4.0, (lane.top + lane.bottom) / 2, 0.0), LANE_TITLE, TITLE_COLOUR,
+                    align=1.0, valign=0.5) for lane in nodes.tags["lanes"]]
+    labels += [Label(short_name(op, target, name), (x, y + 0.8, 0.0), NODE_NAME, NAME_COLOUR, align=0.5)
+               for op, target, name, (x, y, _) in zip(nodes.tags["ops"], nodes.tags["targets"],
+                                                      nodes.tags["names"], nodes.positions)]
+    bottom = min(lane.bottom for lane in nodes.tags["lanes"]) - 6.0
+    for k, op in enumerate(OPS):
+        labels.append(Label(OP_NAMES[op], (k * 16.0, bottom, 0.0), LANE_TITLE * 0.6,
+                            tuple(float(c) for c in PALETTE[k % len(PALETTE)])))
+    return text_layout("graph.text", labels)
+
+
 class FlowGraph:
     def __init__(self, graph, model=None):
         self.graph = graph
@@ -97,16 +114,7 @@ class FlowGraph:
         origin = np.array([under[0][0] - lo[0], under[0][1] - GAP - hi[1], z])
         nodes.tags["origin"] = origin
         nodes.tags["hooks"] = self._hooks_of(nodes)
-        labels = [Label(lane.title, (-4.0, (lane.top + lane.bottom) / 2, 0.0), LANE_TITLE, TITLE_COLOUR,
-                        align=1.0, valign=0.5) for lane in nodes.tags["lanes"]]
-        labels += [Label(short_name(op, target, name), (x, y + 0.8, 0.0), NODE_NAME, NAME_COLOUR, align=0.5)
-                   for op, target, name, (x, y, _) in zip(nodes.tags["ops"], nodes.tags["targets"],
-                                                          nodes.tags["names"], nodes.positions)]
-        bottom = min(lane.bottom for lane in nodes.tags["lanes"]) - 6.0
-        for k, op in enumerate(OPS):        # what the node colours mean (the categorical scale)
-            labels.append(Label(OP_NAMES[op], (k * 16.0, bottom, 0.0), LANE_TITLE * 0.6,
-                                tuple(float(c) for c in PALETTE[k % len(PALETTE)])))
-        text = text_layout("graph.text", labels)
+        text = graph_text(nodes)
         text.tags["origin"] = origin
         return nodes, text
 

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from studio.controller import Controller
+from studio.flow_graph import anchors, graph_text
 from ttm import tokens as tok
 from studio.walkthrough import segments
+from viz.flow_scene import local_box
 from viz.mappers import map_tensor
 from viz.scene import Scene
 
@@ -83,7 +85,7 @@ class SceneSync:
         for name, array in shown.items():
             self._set(name, array)
         if self.graph is not None and "graph" not in self.scene:
-            self.scene.set_layout(map_tensor("graph", self.graph))
+            self._add_graph()
         if c.trace is not None and self._embedding is not c.trace["embedding"]:
             self._embedding = c.trace["embedding"]
             self.scene.set_layout(map_tensor("embedding.pca", self._embedding, labels=list(tok.SYMBOLS)))
@@ -93,6 +95,19 @@ class SceneSync:
         self.layouts_changed = before.keys() != after.keys() or any(
             before[n][1] is not after[n][1] for n in after)
         return True
+
+    def _add_graph(self) -> None:
+        """The fx graph in lanes, as the flow draws it, with its names over it ("graph.text",
+        in the graph's frame, which makes room for them). Laid out here, once: dot takes about
+        50 ms for this model's graph."""
+        nodes = map_tensor("graph", self.graph, anchors=anchors(self.graph))
+        names = graph_text(nodes)
+        box = local_box(names)
+        names.tags.update(over="graph", box=box)
+        lo, hi = local_box(nodes)
+        nodes.tags["room"] = (np.minimum(lo, box[0]), np.maximum(hi, box[1]))
+        self.scene.set_layout(nodes)
+        self.scene.set_layout(names)
 
     def _set(self, name: str, array: np.ndarray) -> None:
         label = self.label(name, array.shape)
@@ -139,7 +154,8 @@ class SceneSync:
         o = self.options
         for group in self.scene:
             name = group.name
-            key = "memory" if name.startswith("memory") else name  # one switch, one scale for memory
+            # one switch (and one scale) for every memory group, one for the graph and its names
+            key = name.split(".")[0] if name.startswith(("memory", "graph")) else name
             self.scene.set_visible(name, o.visible.get(key, True))   # hidden groups take no room
             if key not in self._ranges:
                 continue

@@ -8,10 +8,7 @@ from studio.controller import Controller
 from studio.panel_frame import DIM, Rect, begin_panel
 from studio.view import SceneSync
 from viz import colormap
-from viz.mappers.graph import OPS
-
-OP_NAMES = {"placeholder": "input", "get_attr": "parameter", "call_module": "module",
-            "call_function": "function", "call_method": "method", "output": "output"}
+from viz.mappers.graph import OP_NAMES, OPS
 
 
 class ViewPanel:

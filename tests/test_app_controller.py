@@ -241,6 +241,35 @@ def test_scene_sync_ranges_and_hidden_groups_take_no_room(trace):
     assert scene["embedding.pca"].visible and sync.layouts_changed
 
 
+def test_the_grid_draws_the_graph_in_lanes_with_its_names_in_the_graph_s_frame(trace):
+    from ttm.graph import extract
+    from viz.flow_scene import local_box
+    from viz.text import label_box
+    scene = Scene()
+    sync = SceneSync(scene, Controller(trace), graph=extract(tiny_model(seed=3)))
+    sync.update()
+    nodes, names = scene["graph"], scene["graph.text"]
+    titles = [lane.title for lane in nodes.layout.tags["lanes"]]
+    assert titles[0] == "read" and titles[-1] == "write" and "process: layer 0" in titles
+    shown = [lb.text for lb in names.layout.tags["labels"]]
+    assert set(titles) <= set(shown) and {"input", "parameter", "output"} <= set(shown)
+    assert names.placement.scale == nodes.placement.scale            # in the graph's frame ...
+    np.testing.assert_allclose(names.placement.origin, nodes.placement.origin)
+    room = nodes.placement                                           # ... which makes room for it
+    for label in names.layout.tags["labels"]:
+        lo, hi = (names.world(corner) for corner in label_box(label))
+        assert (room.bbox_min[:2] - 1e-3 <= lo[:2]).all() and (hi[:2] <= room.bbox_max[:2] + 1e-3).all()
+    others = [g.placement for g in scene.shown() if not g.name.startswith("graph")]
+    lo, hi = (names.world(c) for c in local_box(names.layout))
+    for p in others:                                                 # and no other group is under it
+        assert (hi[0] <= p.bbox_min[0] or lo[0] >= p.bbox_max[0]
+                or hi[1] <= p.bbox_min[1] or lo[1] >= p.bbox_max[1]), p.name
+    sync.options.visible["graph"] = False                            # one switch for both
+    sync.mark_dirty()
+    sync.update()
+    assert not nodes.visible and not names.visible
+
+
 @pytest.fixture
 def trainer(tmp_path):
     cfg = TrainConfig(digits=1, batch_size=8, steps=None, device="cpu", out=str(tmp_path / "app.pt"),

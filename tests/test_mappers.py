@@ -8,7 +8,8 @@ from ttm.graph import FxGraph, FxNode
 from viz.mappers import map_tensor, pca_layout
 from viz.mappers.attention import AttentionMapper
 from viz.mappers.generic import STEP_PITCH, GenericMapper, grid_positions
-from viz.mappers.graph import ASPECT, GROUPS, OPS, PITCH, GraphMapper
+from viz.mappers.graph import depths, edge_list, settle
+from viz.mappers.layered import LayeredGraphMapper
 from viz.mappers.memory import MemoryMapper
 
 
@@ -174,87 +175,25 @@ def fx_graph(nodes) -> FxGraph:
     return FxGraph(tuple(nodes))
 
 
-def small_graph():
-    return fx_graph([
-        fx_node("x", "placeholder", "x"),
-        fx_node("mem", "placeholder", "mem", group="read"),
-        fx_node("read", "call_module", "read", ("mem", "x"), (1, 4, 8), "read"),
-        fx_node("attn", "call_module", "process.attn", ("read",), (1, 4, 8), "process"),
-        fx_node("mlp", "call_module", "process.mlp", ("attn",), (1, 4, 8), "process"),
-        fx_node("add", "call_function", "add", ("read", "mlp"), (1, 4, 8), "process"),
-        fx_node("write", "call_method", "write", ("add", "mem"), (1, 6, 8), "write"),
-        fx_node("out", "output", "output", ("write",)),
-    ])
-
-
-def test_graph_layout():
-    layout = GraphMapper().map("graph", small_graph())
-    names = layout.tags["names"]
-    depth = {n: int(x) for n, x in zip(names, layout.positions[:, 0] / 3.0)}
-    assert depth == {"x": 0, "mem": 0, "read": 1, "attn": 2, "mlp": 3, "add": 4, "write": 5,
-                     "out": 6}
-    groups = ["other", "read", "read", "process", "process", "process", "write", "other"]
-    z = layout.positions[:, 2]
-    assert len({z[i] for i, g in enumerate(groups) if g == "process"}) == 1
-    assert len(set(z[[1, 3, 6, 7]])) == 4  # read, process, write, other: four planes
-    assert layout.values.tolist() == [OPS.index(n.op) for n in small_graph().nodes]
-    assert layout.colormap == "categorical"
-    edges = {(names[a], names[b]) for a, b in layout.edges}
-    assert edges == {("mem", "read"), ("x", "read"), ("read", "attn"), ("attn", "mlp"),
-                     ("read", "add"), ("mlp", "add"), ("add", "write"), ("mem", "write"),
-                     ("write", "out")}
-    assert len(np.unique(layout.positions, axis=0)) == layout.count
-
-
 def test_graph_errors():
     with pytest.raises(ValueError, match="not a node"):
-        GraphMapper().map("graph", fx_graph([fx_node("a", "output", "o", ("ghost",))]))
-    with pytest.raises(ValueError, match="cycle"):
-        GraphMapper().map("graph", fx_graph([fx_node("a", "call_function", "f", ("b",)),
-                                          fx_node("b", "call_function", "g", ("a",))]))
+        LayeredGraphMapper().map("graph", fx_graph([fx_node("a", "output", "o", ("ghost",))]))
+    with pytest.raises(ValueError, match=r"cycle through nodes \['a', 'b'\]"):
+        LayeredGraphMapper().map("graph", fx_graph([fx_node("a", "call_function", "f", ("b",)),
+                                                    fx_node("b", "call_function", "g", ("a",))]))
     with pytest.raises(ValueError, match="no nodes"):
-        GraphMapper().map("graph", fx_graph([]))
+        LayeredGraphMapper().map("graph", fx_graph([]))
+    with pytest.raises(ValueError, match="want a graph with .nodes and .edges, got list"):
+        LayeredGraphMapper().map("graph", [1, 2])
     with pytest.raises(ValueError, match="group"):
-        GraphMapper().map("graph", fx_graph([fx_node("a", "placeholder", "a", group="middle")]))
+        LayeredGraphMapper().map("graph", fx_graph([fx_node("a", "placeholder", "a", group="middle")]))
 
 
-def chain_graph(n: int, width: int = 1):
-    """`n` steps of `width` parallel nodes each, read -> process -> write thirds, like a model's."""
-    nodes, last = [fx_node("in", "placeholder", "in", group="read")], ["in"]
-    for step in range(n):
-        group = GROUPS[min(3 * step // n, 2)]
-        names = [f"n{step}_{k}" for k in range(width)]
-        nodes += [fx_node(name, "call_function", "f", tuple(last), group=group) for name in names]
-        last = names
-    return fx_graph(nodes + [fx_node("out", "output", "output", tuple(last))])
-
-
-@pytest.mark.parametrize("n, width", [(200, 1), (120, 3), (40, 2)])
-def test_long_graphs_wrap_into_a_readable_block(n, width):
-    layout = GraphMapper().map("graph", chain_graph(n, width))
-    pos = layout.positions
-    gaps = np.linalg.norm(pos[:, None] - pos[None], axis=-1) + np.eye(len(pos)) * 1e9
-    assert gaps.min() >= min(PITCH) - 1e-6                        # no two nodes touch
-    w, h = np.ptp(pos[:, :2], axis=0) + 1
-    assert ASPECT / 2 <= w / h <= ASPECT * 2                      # a block, not a strip
-    for a, b in layout.edges:                                     # the snake keeps chains short
-        if layout.tags["groups"][a] == layout.tags["groups"][b]:
-            assert abs(pos[a, 0] - pos[b, 0]) <= PITCH[0] + 1e-6
-
-
-def test_graph_bands_and_late_used_values():
-    layout = GraphMapper().map("graph", chain_graph(200))
-    groups, pos = np.array(layout.tags["groups"]), layout.positions
-    rows = np.round(pos[:, 1] / PITCH[1]).astype(int)
-    for g in ("read", "process", "write"):
-        assert len(set(pos[groups == g, 2])) == 1                  # one plane per group
-    for a in ("read", "process", "write"):                         # bands never share a line
-        for b in ("read", "process", "write"):
-            if a != b:
-                assert not set(rows[groups == a]) & set(rows[groups == b])
-    # a value made first but used last sits next to its consumer, not across the network
+def test_a_value_made_early_but_used_late_is_ranked_next_to_its_consumer():
     graph = fx_graph([fx_node("a", "placeholder", "a"), fx_node("b", "call_function", "f", ("a",)),
-                   fx_node("c", "call_function", "g", ("b",)), fx_node("p", "get_attr", "p"),
-                   fx_node("d", "call_function", "h", ("c", "p"))])
-    layout = GraphMapper().map("graph", graph)
-    assert layout.positions[3, 0] == layout.positions[2, 0]        # p at c's depth, right before d
+                      fx_node("c", "call_function", "g", ("b",)), fx_node("p", "get_attr", "p"),
+                      fx_node("d", "call_function", "h", ("c", "p"))])
+    edges = edge_list(graph)
+    longest = depths([n.name for n in graph.nodes], edges)
+    assert longest == [0, 1, 2, 0, 3]
+    assert settle(edges, longest) == [0, 1, 2, 2, 3]            # p at c's rank, right before d

@@ -7,7 +7,7 @@ from viz.mappers import VisMapper, map_tensor, mapper_for, register, registry
 from viz.mappers.attention import AttentionMapper
 from viz.mappers.embedding import EmbeddingMapper, EmbeddingPCAMapper
 from viz.mappers.generic import GenericMapper
-from viz.mappers.graph import GraphMapper
+from viz.mappers.layered import LayeredGraphMapper
 from viz.mappers.memory import MemoryMapper
 from viz.mappers.weights import WeightsMapper
 
@@ -21,7 +21,7 @@ def scratch_registry(monkeypatch):
 @pytest.mark.parametrize("name, cls", [
     ("memory", MemoryMapper), ("read.weights", WeightsMapper), ("write.weights", WeightsMapper),
     ("attention", AttentionMapper), ("embedding", EmbeddingMapper),
-    ("embedding.pca", EmbeddingPCAMapper), ("graph", GraphMapper),
+    ("embedding.pca", EmbeddingPCAMapper), ("graph", LayeredGraphMapper),
     # longest dotted prefix
     ("process.layer2.attn", AttentionMapper), ("memory.step3", MemoryMapper),
     ("embedding.pca.tokens", EmbeddingPCAMapper),

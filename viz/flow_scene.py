@@ -1,5 +1,5 @@
 """A Scene whose groups stand where their layouts say (`tags["origin"]`, at scale 1), not packed
-on shelves: the flow layout (viz.flow) and the layered graph (viz.mappers.graph) place themselves.
+on shelves: the flow layout (viz.flow) and the layered graph (viz.mappers.layered) place themselves.
 
 Boxes come from what a group draws: voxel cubes, the glyph boxes of text, both ends of ribbons,
 so framing and culling see the whole of each group.

@@ -51,10 +51,24 @@ def _rank(name: str) -> int:
 
 
 def _local_box(layout: VoxelLayout) -> tuple[np.ndarray, np.ndarray]:
-    """Box around the unit voxel cubes, in local units."""
+    """Box around the unit voxel cubes, in local units, or the room the layout asks for
+    (`tags["room"]`: a group with text drawn over it, such as the graph's names)."""
+    if "room" in layout.tags:
+        lo, hi = layout.tags["room"]
+        return np.asarray(lo, float), np.asarray(hi, float)
     if layout.count == 0:
         return np.full(3, -0.5), np.full(3, 0.5)
     return layout.positions.min(axis=0) - 0.5, layout.positions.max(axis=0) + 0.5
+
+
+def over(layout: VoxelLayout, host: Placement, box: tuple[np.ndarray, np.ndarray]) -> Placement:
+    """The placement of a group drawn in another's local frame (its labels): the host's origin
+    and scale; `box` is the group's own local box."""
+    lo, hi = (np.asarray(b, float) for b in box)
+    origin = np.asarray(host.origin, float)
+    bmin, bmax = origin + host.scale * lo, origin + host.scale * hi
+    return Placement(layout.name, origin, host.scale, bmin, bmax,
+                     np.array([bmin[0], bmax[1], bmax[2]]), 0.0)
 
 
 def _shelves(sizes: list[tuple[float, float]], width: float, gap: float) -> list[list[int]]:

@@ -15,7 +15,7 @@ import numpy as np
 
 from viz.camera import Camera
 from viz.colormap import normalize
-from viz.placement import Placement, place
+from viz.placement import Placement, over, place
 from viz.voxels import VoxelLayout
 
 _uids = itertools.count(1)
@@ -160,12 +160,18 @@ class Scene:
 
     def relayout(self, aspect: float | None = None) -> None:
         """Place every visible group again (viz.placement.place), e.g. for a new window aspect.
-        Hidden groups take no room; they keep where they were until shown again."""
+        Hidden groups take no room; they keep where they were until shown again. A group tagged
+        "over" another (its labels) stands in that group's frame, which makes room for it."""
         if aspect is not None:
             self.aspect = aspect
         shown = [g for g in self.groups.values() if g.visible]
-        for group, placement in zip(shown, place([g.layout for g in shown], self.aspect)):
+        packed = [g for g in shown if "over" not in g.layout.tags]
+        for group, placement in zip(packed, place([g.layout for g in packed], self.aspect)):
             group.placement = placement
+        for group in shown:      # drawn in another group's frame: tags "over" (its name), "box"
+            host = self.groups.get(group.layout.tags.get("over"))
+            if host is not None and host.placement is not None:
+                group.placement = over(group.layout, host.placement, group.layout.tags["box"])
         self._restructured()
 
     def _restructured(self) -> None:

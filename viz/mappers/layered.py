@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from viz.mappers.graph import OPS, checked_nodes, depths, edge_list, settle
+from viz.mappers.registry import register
 from viz.voxels import VoxelLayout
 
 X_PITCH, Y_PITCH = 5.0, 3.0  # units between ranks, and between the nodes of one rank
@@ -184,9 +185,11 @@ def layered(groups: list[str], edges: np.ndarray, anchors: list[str | None], use
     return Layered(pos, lane, lanes, "barycenter" if drawn is None else "dot")
 
 
+@register("graph")
 class LayeredGraphMapper:
     """The fx graph (as viz.mappers.graph takes it) drawn in lanes; options `anchors` (per node,
-    the unit its module belongs to, or None) and `collapsed` (units drawn as one node each)."""
+    the unit its module belongs to, or None) and `collapsed` (units drawn as one node each).
+    Not a VisMapper: a graph is not a tensor, so nothing is pooled or shaped here."""
 
     def map(self, name: str, graph, anchors=None, collapsed=(), use_dot: bool = True) -> VoxelLayout:
         nodes = checked_nodes(name, graph)
@@ -194,6 +197,7 @@ class LayeredGraphMapper:
         anchors = list(anchors) if anchors is not None else [None] * len(nodes)
         if len(anchors) != len(nodes):
             raise ValueError(f"anchors has {len(anchors)} entries, want one per node ({len(nodes)})")
+        depths([n.name for n in nodes], edges)       # a cycle is named here, by its nodes
         lay = layered([n.group for n in nodes], edges, anchors, use_dot)
         return collapsed_layout(name, nodes, edges, lay, set(collapsed))
 
