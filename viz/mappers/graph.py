@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 OPS = ("placeholder", "get_attr", "call_module", "call_function", "call_method", "output")
-OP_NAMES = {"placeholder": "input", "get_attr": "parameter", "call_module": "module",   # the legend's
+# what the colour legend calls each op kind
+OP_NAMES = {"placeholder": "input", "get_attr": "parameter", "call_module": "module",
             "call_function": "function", "call_method": "method", "output": "output"}
 GROUPS = ("read", "process", "write", "other")
 
