@@ -29,7 +29,8 @@ SHIPPED = "models/ttm-multiply.pt"
 
 def parse_args(argv=None) -> argparse.Namespace:
     from studio.view_flags import add_view_flags
-    from studio.arguments import device, minus_signs_as_values, png_path, seconds, whole_number, window_size
+    from studio.arguments import (device, minus_signs_as_values, png_path, seconds, whole_number,
+                                  window_size)
     from viz.adaptive import TARGET_HELP, frames_per_s
     p = argparse.ArgumentParser(prog="python app.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -61,10 +61,10 @@ def _local_box(layout: VoxelLayout) -> tuple[np.ndarray, np.ndarray]:
     return layout.positions.min(axis=0) - 0.5, layout.positions.max(axis=0) + 0.5
 
 
-def over(layout: VoxelLayout, host: Placement, box: tuple[np.ndarray, np.ndarray]) -> Placement:
+def over(layout: VoxelLayout, host: Placement) -> Placement:
     """The placement of a group drawn in another's local frame (its labels): the host's origin
-    and scale; `box` is the group's own local box."""
-    lo, hi = (np.asarray(b, float) for b in box)
+    and scale, around the group's own local box (`tags["box"]`)."""
+    lo, hi = (np.asarray(b, float) for b in layout.tags["box"])
     origin = np.asarray(host.origin, float)
     bmin, bmax = origin + host.scale * lo, origin + host.scale * hi
     return Placement(layout.name, origin, host.scale, bmin, bmax,

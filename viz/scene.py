@@ -171,7 +171,7 @@ class Scene:
         for group in shown:      # drawn in another group's frame: tags "over" (its name), "box"
             host = self.groups.get(group.layout.tags.get("over"))
             if host is not None and host.placement is not None:
-                group.placement = over(group.layout, host.placement, group.layout.tags["box"])
+                group.placement = over(group.layout, host.placement)
         self._restructured()
 
     def _restructured(self) -> None:
