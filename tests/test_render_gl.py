@@ -316,6 +316,9 @@ def test_edges_selection_labels_and_empty_sizes(gl):
     assert img[(ya + yb) // 2, (xa + xb) // 2, :3].any()          # the edge between them
     scene.selection = ("graph", 0)
     assert (render(scene) != img).any()
+    unlabelled = make_layout("names", [[6, 2, 0]], [1.0])
+    unlabelled.label = ""                  # no text: it must not cut its neighbours' labels short
+    scene.set_layout(unlabelled)
     labels = renderer.project_labels(scene, (W, H))
     assert [text for text, _, _ in labels] == ["graph label"]
     assert all(0 <= x <= W and 0 <= y <= H for _, x, y in labels)

@@ -263,7 +263,7 @@ class Renderer:
         x0, y0, w, h = (0, 0, *size) if viewport is None else viewport
         if w <= 0 or h <= 0:
             return []
-        groups = scene.shown()
+        groups = [g for g in scene.shown() if g.layout.label]   # no text: it takes no room
         if not groups:
             return []
         frame = self._frame(scene, (w, h), view, proj)
