@@ -70,9 +70,12 @@ class TimelinePanel:
 
     def _first_miss_on_hover(self) -> None:
         """Hovering a wrong answer's verdict says where it first left the product; a click goes
-        to that step."""
+        to that step. Asked only on hover: live training brings a new trace every snapshot, and
+        finding the miss reads all its steps."""
+        if not imgui.is_item_hovered():
+            return
         miss = self.controller.first_miss()
-        if miss is None or not imgui.is_item_hovered():
+        if miss is None:
             return
         imgui.begin_tooltip()
         imgui.push_text_wrap_pos(imgui.get_font_size() * 36)    # the line runs to ~150 characters
