@@ -130,10 +130,11 @@ class FlowSync:
         return np.min([b[0] for b in boxes], 0), np.max([b[1] for b in boxes], 0)
 
     # -- the camera and the stack of steps ---------------------------------------------------
-    def follows(self, camera) -> bool:
+    def follows(self, camera, step: int | None = None) -> bool:
         """The camera is on a step, not on the whole stack: it looks along the stack from within
-        WHOLE_VIEW steps of the current one. Then it and the timeline follow each other."""
-        current = self.origin(self.controller.step)[2]
+        WHOLE_VIEW steps of `step` (the current one by default). Then it and the timeline follow
+        each other."""
+        current = self.origin(self.controller.step if step is None else step)[2]
         return (self.controller.trace is not None and -camera.forward[2] >= FACING
                 and abs(float(camera.position[2]) - current) <= WHOLE_VIEW * STEP_DEPTH)
 

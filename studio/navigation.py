@@ -94,8 +94,9 @@ class Navigator:
         c = self.viewer.controller
         if c.trace is None:
             return
-        if self._step is not None and c.step != self._step and sync.follows(self.camera):
-            # the timeline moved: the camera makes the same move in depth
+        if self._step is not None and c.step != self._step and sync.follows(self.camera, self._step):
+            # the timeline moved (by any number of steps: the camera was on the step it left,
+            # not on the one it goes to): the camera makes the same move in depth
             shift = np.asarray(sync.origin(c.step)) - np.asarray(sync.origin(self._step))
             base = self.flight.target if self.flight is not None else Pose.of(self.camera)
             self._fly(Pose(base.position + shift, base.yaw, base.pitch, base.distance))

@@ -281,6 +281,11 @@ def test_the_camera_and_the_timeline_follow_each_other(trace):
     assert sync.scene["step0/memory.before"].visible
     aside = Camera(position=[0.0, 0.0, 0.0], yaw=90.0)
     assert sync.step_at(aside) is None
+    # a jump of the timeline from step 0 to 4 (the first miss's "go to step 4"): the camera on
+    # step 0 followed the step it left, though it is far from the one it goes to
+    on_step0 = Camera(position=[0.0, 0.0, 300.0], distance=300.0)
+    c.set_step(4)
+    assert not sync.follows(on_step0) and sync.follows(on_step0, 0)
 
 
 def test_flights_arrive_and_fly_speed_follows_the_distance():
