@@ -2,8 +2,10 @@
 training snapshot, as a difference or side by side, and see which groups and cells differ most at
 the current step; and the graph's switch that collapses the processing unit's layers.
 
-A small window at the top of the scene that folds to one header line (a click opens or closes
-it) and can be moved, so it never takes the scene's room for long.
+A small window that folds to one header line (a click opens or closes it). It stands in the
+scene's bottom-right corner, just above the timeline, and grows upward when opened: over the
+output column's empty side, never over the step's heading at the top (where it first stood, and
+covered it). Dragged elsewhere, it stays where it was put.
 """
 from __future__ import annotations
 
@@ -24,15 +26,27 @@ class ComparePanel:
         self.sync = sync
         self.problem_text = ""
         self.error = ""
+        self.anchored = True       # in the scene's corner, until the user drags it away
+        self.rect: tuple[float, float, float, float] | None = None  # (x, y, w, h) last drawn
+        self._pressed = False      # the mouse is held since a press on the body: maybe a drag
 
     def draw(self, scene_rect: tuple[float, float, float, float]) -> None:
-        x, y, w, _ = scene_rect
-        imgui.set_next_window_position(x + max(w - WIDTH, 0) / 2, y, imgui.FIRST_USE_EVER)
+        x, y, w, h = scene_rect
+        corner = (x + w, y + h)
+        # Placed every frame, pivot at its bottom-right, so it grows upward as it opens and follows
+        # a resized window; not while a press on its body may be a drag, which imgui applies
+        # before Begin and a placement would undo.
+        if self.anchored and not self._pressed:
+            imgui.set_next_window_position(*corner, imgui.ALWAYS, 1.0, 1.0)
         imgui.set_next_window_bg_alpha(0.85)
         # A header, not a collapsed window: a window's title bar opens on a double click only,
         # and a single click, what a newcomer tries, did nothing. Dragging the body moves it.
         imgui.begin("##compare and graph", False, imgui.WINDOW_NO_TITLE_BAR
                     | imgui.WINDOW_NO_SAVED_SETTINGS | imgui.WINDOW_ALWAYS_AUTO_RESIZE)
+        (px, py), (pw, ph) = imgui.get_window_position(), imgui.get_window_size()
+        if self.anchored and self._pressed and max(abs(px + pw - corner[0]), abs(py + ph - corner[1])) > 0.5:
+            self.anchored = False
+        self.rect = (px, py, pw, ph)
         expanded, _ = imgui.collapsing_header("Compare and graph")
         if expanded:
             imgui.push_text_wrap_pos(WIDTH)
@@ -40,6 +54,10 @@ class ComparePanel:
             self._differences()
             self._graph()
             imgui.pop_text_wrap_pos()
+        # A press that starts on the body, off its items, may be a drag until the button is up
+        # (while it is, imgui counts the move as an active item, so ask only at the press).
+        self._pressed = imgui.is_mouse_down(0) and (self._pressed or (
+            imgui.is_mouse_clicked(0) and imgui.is_window_hovered() and not imgui.is_any_item_hovered()))
         imgui.end()
 
     def _controls(self) -> None:

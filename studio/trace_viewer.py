@@ -118,7 +118,7 @@ class TraceViewer(Viewer):
         self.panels.draw(self.get_size(), self.measured())
 
     def draw_compare_panel(self) -> None:
-        """The flow layout's compare panel, at the top of the scene (collapsed at first)."""
+        """The flow layout's compare panel, in the scene's bottom-right corner (folded at first)."""
         if self.compare_panel is not None:
             self.compare_panel.draw(self.scene_rect(*self.get_size()))
 

@@ -92,3 +92,58 @@ def test_a_trace_compared_with_itself_is_the_zero_colour_everywhere(gl, trace):
     shade = (img[lit] @ zero) / (zero @ zero)
     np.testing.assert_allclose(img[lit], shade[:, None] * zero, atol=3)
     assert np.median(shade) == pytest.approx(1.0, abs=0.02)  # front faces: the zero grey itself
+
+
+def test_the_compare_panel_stands_in_the_scenes_corner_open_or_folded_and_stays_where_dragged(trace):
+    """It grows upward from the scene's bottom-right corner, so opened it never covers the step's
+    heading at the top of the scene; a drag moves it for good."""
+    imgui = pytest.importorskip("imgui")
+    from studio.compare_panel import ComparePanel
+    c = Controller(trace)
+    sync = FlowSync(FlowScene(), c)
+    sync.update()
+    panel = ComparePanel(c, sync)
+    scene = (10.0, 40.0, 900.0, 600.0)
+    corner = (scene[0] + scene[2], scene[1] + scene[3])
+    ctx = imgui.create_context()
+    try:
+        io = imgui.get_io()
+        io.fonts.get_tex_data_as_rgba32()
+        io.display_size = (1280, 720)
+        io.delta_time = 1 / 60
+
+        def frames(n, pos, down):
+            for _ in range(n):
+                io.mouse_pos = pos
+                io.mouse_down[0] = down
+                imgui.new_frame()
+                panel.draw(scene)
+                imgui.render()
+
+        def bottom_right():
+            x, y, w, h = panel.rect
+            return x + w, y + h
+
+        away = (5.0, 5.0)
+        frames(3, away, False)
+        folded = panel.rect
+        assert bottom_right() == pytest.approx(corner) and folded[3] < 40
+        header = (folded[0] + 30, folded[1] + folded[3] / 2)
+        frames(1, header, True)                       # a click on the header opens it
+        frames(3, header, False)
+        opened = panel.rect
+        assert opened[3] > folded[3] + 30, "the header click did not open the panel"
+        assert bottom_right() == pytest.approx(corner) and opened[1] > scene[1]
+        assert panel.anchored
+
+        body = (opened[0] + opened[2] - 8, opened[1] + opened[3] - 4)  # the body's corner, off items
+        frames(2, body, True)
+        frames(4, (body[0] - 300, body[1] - 200), True)
+        frames(2, (body[0] - 300, body[1] - 200), False)
+        assert not panel.anchored
+        moved = bottom_right()
+        assert moved[0] < corner[0] - 250 and moved[1] < corner[1] - 150
+        frames(3, away, False)                        # and there it stays
+        assert bottom_right() == pytest.approx(moved)
+    finally:
+        imgui.destroy_context(ctx)
