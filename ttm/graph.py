@@ -5,6 +5,8 @@ records every node's output shape.
 """
 from __future__ import annotations
 
+import copy
+import threading
 import weakref
 from dataclasses import dataclass
 
@@ -67,13 +69,32 @@ def _shape(node: fx.Node) -> tuple[int, ...] | None:
 
 
 _modules: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_graphs: dict[str, fx.Graph] = {}     # architecture -> its traced step
+_tracing = threading.Lock()
+
+
+def _architecture(model) -> str:
+    return f"{type(model.step).__qualname__} {model.config!r}"
 
 
 def step_module(model) -> fx.GraphModule:
-    """`model.step` as an fx GraphModule (hook points kept as nodes), traced once per model; it
-    shares the model's parameters, so it always computes what the model does now."""
+    """`model.step` as an fx GraphModule (hook points kept as nodes); it shares the model's
+    parameters, so it always computes what the model does now.
+
+    Traced once per architecture, not per model: while it traces, torch.fx patches
+    torch.nn.Module.__call__ for the whole process, so a trace on the UI thread (an edit on a new
+    snapshot's model) sent the training thread's forward through the tracer, which stopped
+    training with "NameError: module is not installed as a submodule". The app traces its
+    architecture before the trainer starts; a later model of it gets a GraphModule over a copy of
+    that graph, which patches nothing.
+    """
     if model not in _modules:
-        _modules[model] = fx.GraphModule(model.step, _Tracer().trace(model.step))
+        key = _architecture(model)
+        with _tracing:
+            if key not in _graphs:
+                _graphs[key] = _Tracer().trace(model.step)
+            graph = copy.deepcopy(_graphs[key])
+        _modules[model] = fx.GraphModule(model.step, graph)
     return _modules[model]
 
 
