@@ -1,6 +1,6 @@
-"""The inspector panel: the hovered and the selected cell, the editor of the selection (a memory
-cell: drag or type a value; a whole slot: set, scale or zero it; a read, write or attention
-weight: set it, its row renormalized), and the edits made with their effect on the answer."""
+"""The inspector panel: the selected cell, the editor of the selection (a memory cell: drag or
+type a value; a whole slot: set, scale or zero it; a read, write or attention weight: set it, its
+row renormalized), the edits made with their effect on the answer, and the hovered cell."""
 from __future__ import annotations
 
 import math
@@ -34,13 +34,6 @@ class InspectorPanel:
         c = self.controller
         if begin_panel("Inspector", rect):
             imgui.push_text_wrap_pos(0)
-            if c.hover is not None:
-                imgui.text_colored("hover", *DIM)
-                imgui.text(heading(c.hover))
-                imgui.text_colored(c.describe(c.hover), *DIM)
-            else:
-                imgui.text_colored("hover a voxel to read it; click to select", *DIM)
-            imgui.separator()
             sel = c.selection
             if sel is None:
                 imgui.text_colored("nothing selected", *DIM)
@@ -50,6 +43,16 @@ class InspectorPanel:
                 self._editor()
             imgui.separator()
             self._edits()
+            imgui.separator()
+            # Last: the hover comes and goes with every move of the mouse and its text is one to
+            # several lines, so anything below it jumped; above it the editor's field and the Undo
+            # button stay put while the mouse travels from the scene to them.
+            if c.hover is not None:
+                imgui.text_colored("hover", *DIM)
+                imgui.text(heading(c.hover))
+                imgui.text_colored(c.describe(c.hover), *DIM)
+            else:
+                imgui.text_colored("hover a voxel to read it; click to select", *DIM)
             imgui.pop_text_wrap_pos()
         imgui.end()
 

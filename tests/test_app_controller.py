@@ -352,6 +352,46 @@ def test_panels_draw_on_a_bare_imgui_context_at_any_size(trace):
     assert "at most 3 digits" in panels.timeline.problem_error
 
 
+def test_the_inspectors_field_and_undo_stay_put_while_the_hover_comes_and_goes(trace, monkeypatch):
+    """The mouse crosses the scene on its way to the editor: the hover appears, changes length and
+    vanishes on the way, and the field aimed at must not move from under the cursor."""
+    imgui = pytest.importorskip("imgui")
+    from studio.inspector_panel import InspectorPanel
+    from studio.panel_frame import Rect
+    from studio.selection import Selection
+    c = Controller(trace)
+    c.select("memory.before", (1, 1))
+    c.edit_selected(0.5)                               # an edit, so Undo is there
+    sync = SceneSync(Scene(), c)
+    sync.update()
+    panel = InspectorPanel(c, sync)
+    where: dict[str, tuple[float, float]] = {}
+    for name in ("input_text_with_hint", "button"):
+        original = getattr(imgui, name)
+
+        def recorded(label, *args, _original=original, **kwargs):
+            where[label] = tuple(imgui.get_cursor_screen_pos())
+            return _original(label, *args, **kwargs)
+        monkeypatch.setattr(imgui, name, recorded)
+    hovers = [None, Selection("memory.before", (2, 3), 0.25),
+              Selection("process.layer0.attn", (0, 1, 2, 3), 0.5), None]
+    ctx = imgui.create_context()
+    try:
+        io = imgui.get_io()
+        io.fonts.get_tex_data_as_rgba32()
+        io.display_size = (1280, 720)
+        seen = []
+        for hover in hovers:
+            c.set_hover(hover)
+            imgui.new_frame()
+            panel.draw(Rect(960, 10, 300, 500))
+            imgui.render()
+            seen.append((where["##value"], where["Undo (Ctrl+Z)"]))
+    finally:
+        imgui.destroy_context(ctx)
+    assert all(s == seen[0] for s in seen), seen
+
+
 # -- interventions beyond one cell, the causal overlay, and live following (issue 12) ----------
 def test_a_whole_slot_is_set_scaled_and_zeroed_and_each_undo_restores(trace):
     c = Controller(trace)
