@@ -63,6 +63,9 @@ class Intervening:
         problems, or taken from the source problem."""
         trace = editable(self.trace, self.keep_models)
         ablation = ablation or self.ablation
+        inert = causal.changes_nothing(ablation, self.step)
+        if inert:      # refused, not an edit on the stack that changed nothing and said nothing
+            raise ValueError(f"{inert}: zero it, or step on")
         source = self._causal.source_for(trace.model) if ablation == "source" else None
         known = self._causal.known_mean(trace, self.step) if ablation == "mean" else None
         return self.intervene(ablate(trace, self.step, slots, ablation, source, known))

@@ -462,9 +462,16 @@ def test_patching_from_a_second_problem_and_a_stack_reset_to_the_original_bit_fo
     c.set_step(3)
     c.select("memory.before", (1,))
     c.zero_selected()
-    c.set_step(0)
+    c.set_step(2)
     c.patch("98x76")                                  # every slot, at an earlier step
     assert len(c.edits) == 4
+    c.set_step(0)                  # every problem's memory entering step 0 is the learned one
+    for refused in (lambda: c.patch("98x76"), lambda: c.ablate_slots([1], "mean")):
+        with pytest.raises(ValueError, match="the same for every problem.*leaves every slot as it is"):
+            refused()
+    assert len(c.edits) == 4
+    c.ablate_slots([1], "zero")                       # zeroing it is an edit
+    assert len(c.edits) == 5
     assert not c.trace["memory"][3, 1].any()          # the later step's zeroed slot holds
     c.reset_edits()
     assert c.trace is trace

@@ -55,14 +55,21 @@ class SlotAblation:
         why (a ranked list of zeros would name slots as needed that are not); else None."""
         if float(self.effect.abs().max()) >= NEGLIGIBLE:
             return None
-        if self.step == 0 and self.ablation in ("mean", "source"):
-            # Every problem starts from the same learned memory, so its mean, or another
-            # problem's, is the memory itself.
-            return (f"memory entering step 0 is the learned initial memory, the same for every "
-                    f"problem, so the {self.ablation} ablation leaves every slot as it is: "
-                    f"choose zero, or step on")
+        inert = changes_nothing(self.ablation, self.step)
+        if inert:
+            return f"{inert}: choose zero, or step on"
         return (f"no slot alone moves log p(answer) by {NEGLIGIBLE} or more entering step "
                 f"{self.step} ({self.ablation} ablation)")
+
+
+def changes_nothing(ablation: str, t: int) -> str | None:
+    """Why ablating memory entering step t so leaves it as it is, or None. Every problem starts
+    from the same learned memory, so its mean, or another problem's, is the memory itself."""
+    if t == 0 and ablation in ("mean", "source"):
+        how = "the mean ablation" if ablation == "mean" else "a patch from another problem"
+        return (f"memory entering step 0 is the learned initial memory, the same for every "
+                f"problem, so {how} leaves every slot as it is")
+    return None
 
 
 def replacement_memory(trace, t: int, ablation: str, source=None) -> torch.Tensor:
