@@ -121,9 +121,11 @@ class EditStack:
                 if i >= len(old) or i >= len(new) or old[i] != new[i]]
 
     def answer_change(self) -> str:
-        """'old answer -> new answer' for the panel ("1554 (correct) -> 1594 (wrong)")."""
+        """'old answer -> new answer' and how sure the model is of each, for the panels ("1554
+        (correct) -> 1594 (wrong); log p(answer) -0.0021 -> -0.693")."""
         if self.current is None:
             return ""
         if not self.edited:
             return outcome(self.current)
-        return f"{outcome(self.original)} -> {outcome(self.current)}"
+        return (f"{outcome(self.original)} -> {outcome(self.current)}; log p(answer) "
+                f"{self.original.answer_logp:.3g} -> {self.current.answer_logp:.3g}")

@@ -50,6 +50,9 @@ def test_edit_changes_only_the_steps_after_it_and_undo_restores_exactly(trace):
     assert new["memory"][t, slot, feature] == pytest.approx(old_value + 5.0)
     assert not torch.equal(new["read.weights"][t], trace["read.weights"][t])  # step t re-ran
     assert not torch.equal(new["memory"][t + 1], trace["memory"][t + 1])
+    # how sure the model is of its answer moved, whether or not a digit flipped
+    assert new.answer_logp != trace.answer_logp
+    assert c.answer_change().endswith(f"log p(answer) {trace.answer_logp:.3g} -> {new.answer_logp:.3g}")
 
     # the view highlights what changed: in the entering memory only the edited cell
     mask = c.changed_mask("memory.before")

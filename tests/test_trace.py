@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -72,3 +74,11 @@ def test_recording_runs_in_eval_mode_and_restores_the_mode():
     trace = model.trace(12, 34)
     assert model.training
     assert torch.equal(trace["logits"], expected)
+
+
+def test_answer_logp_is_the_log_probability_of_each_token_the_run_produced(model):
+    trace = model.trace(12, 34)
+    probs = torch.softmax(trace["logits"].double(), -1)
+    expected = sum(math.log(float(probs[t, token])) for t, token in enumerate(trace.answer_tokens))
+    assert trace.answer_logp == pytest.approx(expected, rel=1e-5) and trace.answer_logp <= 0
+    assert len(trace.answer_tokens) == trace.steps > 1

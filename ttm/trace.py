@@ -61,6 +61,14 @@ class Trace:
         return tok.answer_to_number(self.answer_tokens)
 
     @property
+    def answer_logp(self) -> float:
+        """log p of the answer this run gave, token by token: each step feeds its own token back,
+        so it is log p(answer | problem) of greedy decoding. An edit that flips no digit still
+        moves it."""
+        logp = torch.log_softmax(self.tensors["logits"].float(), dim=-1)
+        return float(logp.gather(-1, self.tensors["prediction"].long().unsqueeze(-1)).sum())
+
+    @property
     def expected(self) -> int:
         return self.a * self.b
 
