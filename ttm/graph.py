@@ -88,14 +88,13 @@ def step_module(model) -> fx.GraphModule:
     architecture before the trainer starts; a later model of it gets a GraphModule over a copy of
     that graph, which patches nothing.
     """
-    if model not in _modules:
-        key = _architecture(model)
-        with _tracing:
+    with _tracing:        # the UI thread and the causal worker both ask
+        if model not in _modules:
+            key = _architecture(model)
             if key not in _graphs:
                 _graphs[key] = _Tracer().trace(model.step)
-            graph = copy.deepcopy(_graphs[key])
-        _modules[model] = fx.GraphModule(model.step, graph)
-    return _modules[model]
+            _modules[model] = fx.GraphModule(model.step, copy.deepcopy(_graphs[key]))
+        return _modules[model]
 
 
 def extract(model) -> FxGraph:
