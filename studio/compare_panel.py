@@ -44,7 +44,8 @@ class ComparePanel:
         imgui.begin("##compare and graph", False, imgui.WINDOW_NO_TITLE_BAR
                     | imgui.WINDOW_NO_SAVED_SETTINGS | imgui.WINDOW_ALWAYS_AUTO_RESIZE)
         (px, py), (pw, ph) = imgui.get_window_position(), imgui.get_window_size()
-        if self.anchored and self._pressed and max(abs(px + pw - corner[0]), abs(py + ph - corner[1])) > 0.5:
+        moved = max(abs(px + pw - corner[0]), abs(py + ph - corner[1])) > 0.5
+        if self.anchored and self._pressed and moved:
             self.anchored = False
         self.rect = (px, py, pw, ph)
         expanded, _ = imgui.collapsing_header("Compare and graph")
@@ -56,8 +57,9 @@ class ComparePanel:
             imgui.pop_text_wrap_pos()
         # A press that starts on the body, off its items, may be a drag until the button is up
         # (while it is, imgui counts the move as an active item, so ask only at the press).
-        self._pressed = imgui.is_mouse_down(0) and (self._pressed or (
-            imgui.is_mouse_clicked(0) and imgui.is_window_hovered() and not imgui.is_any_item_hovered()))
+        pressed_on_body = (imgui.is_mouse_clicked(0) and imgui.is_window_hovered()
+                           and not imgui.is_any_item_hovered())
+        self._pressed = imgui.is_mouse_down(0) and (self._pressed or pressed_on_body)
         imgui.end()
 
     def _controls(self) -> None:
