@@ -1,0 +1,204 @@
+"""Where memory keeps each digit: linear probes on single memory slots.
+
+For one cell (digits of a × digits of b), `digit_probes` runs random problems greedily and asks,
+for every memory state (the memory entering step k) and every slot, how well a linear read of
+that slot's d numbers alone tells each digit of a, of b and of the product: ridge regression onto
+the digit's one-hot code, fitted in closed form on some problems and scored on others, so a probe
+that memorised its problems scores no better than chance. A slot whose probe tells a's tens on
+99% of the held-out problems (chance: the commonest digit's share, about 10%) holds that digit in
+a form a linear read can take; a digit that no single slot tells is spread over several slots, or
+not kept at all.
+
+`python -m ttm.probes models/ttm-multiply.pt --cell 2x2` prints, per memory state, each digit's
+best slot and how many slots tell it.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import tokens as tok
+from .data import random_operands
+from .model import evaluating
+
+RIDGE = 0.01          # ridge strength per fitted problem, on standardized slot features
+HELD = 0.9            # a slot "tells" a digit when its probe is right this often on held-out problems
+PLACES = ("units", "tens", "hundreds", "thousands", "ten-thousands", "hundred-thousands",
+          "millions", "ten-millions")
+
+
+def place(i: int) -> str:
+    return PLACES[i] if i < len(PLACES) else f"10^{i}"
+
+
+def digit_label(digit: str) -> str:
+    """"a1" -> "a's tens", "p0" -> "the product's units"."""
+    owner = {"a": "a's", "b": "b's", "p": "the product's"}[digit[0]]
+    return f"{owner} {place(int(digit[1:]))}"
+
+
+@dataclass(frozen=True)
+class SlotHold:
+    """How one digit is held in one memory state: its best slot and how many slots tell it."""
+    digit: str
+    best_slot: int
+    best: float           # held-out accuracy of the best slot's probe
+    slots_telling: int    # slots whose probe is right at least HELD of the time
+    chance: float
+
+
+@dataclass(frozen=True)
+class DigitProbes:
+    cell: tuple[int, int]
+    digits: tuple[str, ...]     # "a0", "a1", ..., "b0", ..., "p0", ... (units first)
+    accuracy: torch.Tensor      # [K, m, D] held-out accuracy, memory entering step k, slot s
+    chance: torch.Tensor        # [D] held-out accuracy of always saying the fitted problems' commonest value
+    fitted: int                 # problems the probes were fitted on
+    held_out: int               # problems they were scored on
+
+    @property
+    def states(self) -> int:
+        return self.accuracy.shape[0]
+
+    def holds(self, k: int) -> list[SlotHold]:
+        """Each digit in the memory entering step k, in `digits` order."""
+        acc = self.accuracy[k]                                   # [m, D]
+        best, slot = acc.max(dim=0)
+        telling = (acc >= HELD).sum(dim=0)
+        return [SlotHold(d, int(slot[i]), float(best[i]), int(telling[i]), float(self.chance[i]))
+                for i, d in enumerate(self.digits)]
+
+    def slot(self, k: int, s: int) -> list[tuple[str, float]]:
+        """(digit, accuracy) for slot s of the memory entering step k, best told first."""
+        acc = self.accuracy[k, s]
+        order = torch.argsort(acc, descending=True).tolist()
+        return [(self.digits[i], float(acc[i])) for i in order]
+
+
+def digit_labels(a: np.ndarray, b: np.ndarray, cell: tuple[int, int]) -> tuple[tuple[str, ...], np.ndarray]:
+    """The digits probed and their values [N, D]: a's, b's and the product's, units first (a
+    product shorter than da + db digits has 0 in its missing leading places)."""
+    da, db = cell
+    names, columns = [], []
+    for owner, x, count in (("a", a, da), ("b", b, db), ("p", a * b, da + db)):
+        for i in range(count):
+            names.append(f"{owner}{i}")
+            columns.append((x // 10 ** i) % 10)
+    return tuple(names), np.stack(columns, axis=1).astype(np.int64)
+
+
+def fit_slot_probes(states: torch.Tensor, labels: torch.Tensor, fit: int,
+                    ridge: float = RIDGE, on_state=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """states [K, N, m, d], labels [N, D] of values 0-9 -> (accuracy [K, m, D] of each slot's
+    probe on problems fit.., chance [D]: the accuracy there of a probe that learnt nothing). Every (state, slot) gets one ridge regression from its
+    d standardized numbers (and a bias) onto the one-hot codes of all D digits at once, fitted
+    on problems ..fit. `on_state(done, total)` is called after each state."""
+    K, N, m, d = states.shape
+    if not 0 < fit < N:
+        raise ValueError(f"fit must leave problems to score on: 0 < fit < {N}, got {fit}")
+    D = labels.shape[1]
+    target = torch.nn.functional.one_hot(labels[:fit], 10).float().flatten(1)    # [fit, D*10]
+    truth = labels[fit:]                                                           # [N-fit, D]
+    accuracy = torch.empty(K, m, D)
+    eye = torch.eye(d + 1) * ridge * fit
+    eye[-1, -1] = 0.0                       # the bias is not shrunk
+    for k in range(K):
+        x = states[k].float().transpose(0, 1)                                      # [m, N, d]
+        mean = x[:, :fit].mean(dim=1, keepdim=True)
+        std = x[:, :fit].std(dim=1, keepdim=True).clamp_min(1e-6)
+        x = torch.cat([(x - mean) / std, torch.ones(m, N, 1)], dim=-1)            # [m, N, d+1]
+        fitted = x[:, :fit]
+        weights = torch.linalg.solve(fitted.transpose(1, 2) @ fitted + eye,
+                                     fitted.transpose(1, 2) @ target)              # [m, d+1, D*10]
+        guess = (x[:, fit:] @ weights).view(m, N - fit, D, 10).argmax(dim=-1)     # [m, N-fit, D]
+        accuracy[k] = (guess == truth).float().mean(dim=1)
+        if on_state is not None:
+            on_state(k + 1, K)
+    # What a probe that learnt nothing scores: the fitted problems' commonest value, always.
+    commonest = torch.mode(labels[:fit], dim=0).values                            # [D]
+    chance = (truth == commonest).float().mean(dim=0)
+    return accuracy, chance
+
+
+@torch.no_grad()
+def memory_states(model, pairs, states: int) -> torch.Tensor:
+    """[states, N, m, d]: the memory entering steps 0..states-1 of each problem's greedy run."""
+    problem = model.problem_batch(pairs)
+    memory = model.initial_memory(len(pairs))
+    out = [memory]
+    with evaluating(model):
+        for _, _, memory, _, _ in model.rollout(memory, problem):
+            if len(out) == states:
+                break
+            out.append(memory)
+    if len(out) < states:
+        raise ValueError(f"the runs ended after {len(out) - 1} steps, before state {states - 1}")
+    return torch.stack([m.float().cpu() for m in out])
+
+
+def digit_probes(model, cell: tuple[int, int], problems: int = 768, fit: int = 512,
+                 seed: int = 0, on_state=None) -> DigitProbes:
+    """Probe every slot of every memory state of `cell`'s problems (see the module docstring).
+    The states run from the initial memory to the one after the shortest product's last digit
+    (later ones exist for some problems only)."""
+    da, db = cell
+    top = model.config.max_digits
+    if not (1 <= da <= top and 1 <= db <= top):
+        raise ValueError(f"cell {da}x{db}: this model takes operands of 1 to {top} digits")
+    rng = np.random.default_rng(seed)
+    a, b = random_operands(rng, da, problems), random_operands(rng, db, problems)
+    digits, labels = digit_labels(a, b, cell)
+    shortest = min(len(str(int(x) * int(y))) for x, y in zip(a, b))
+    states = memory_states(model, list(zip(a.tolist(), b.tolist())), shortest + 1)
+    accuracy, chance = fit_slot_probes(states, torch.from_numpy(labels), fit, on_state=on_state)
+    return DigitProbes(cell, digits, accuracy, chance, fit, problems - fit)
+
+
+def describe_state(probes: DigitProbes, k: int) -> list[str]:
+    """One line per digit of the memory entering step k: who tells it best and how many slots."""
+    lines = []
+    for h in probes.holds(k):
+        kept = (f"{h.slots_telling} slots tell it" if h.slots_telling else
+                "no slot tells it" + (" (best at chance)" if h.best <= h.chance + 0.05 else ""))
+        lines.append(f"  {digit_label(h.digit):<28} best slot {h.best_slot:>3}: {100 * h.best:5.1f}%  "
+                     f"(chance {100 * h.chance:.0f}%); {kept}")
+    return lines
+
+
+def main(argv=None) -> int:
+    from .checkpoint import load
+    parser = argparse.ArgumentParser(prog="python -m ttm.probes", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoint")
+    parser.add_argument("--cell", default="2x2", help="digits of a x digits of b (default: 2x2)")
+    parser.add_argument("--problems", type=int, default=768, help="problems run (default: 768)")
+    parser.add_argument("--fit", type=int, default=512,
+                        help="of which the probes are fitted on (default: 512; the rest score them)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    try:
+        da, db = (int(x) for x in args.cell.lower().split("x"))
+    except ValueError:
+        parser.error(f"--cell {args.cell!r}: write it as 2x3")
+    try:
+        model = load(args.checkpoint)
+        probes = digit_probes(model, (da, db), args.problems, args.fit, args.seed)
+    except (OSError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"{da}x{db}: linear probes on single memory slots, fitted on {probes.fitted} problems, "
+          f"scored on {probes.held_out} others; a slot tells a digit when it is right "
+          f"{100 * HELD:.0f}% of the time")
+    for k in range(probes.states):
+        print(f"memory entering step {k}" + (" (the learned initial memory)" if k == 0 else
+                                             f" (after step {k - 1})"))
+        print("\n".join(describe_state(probes, k)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
