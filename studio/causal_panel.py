@@ -1,6 +1,7 @@
 """The causal panel ("Why?"): which memory slots the answer needs at the step on view, ranked,
-each one click from being ablated; the steps x slots map of the whole answer; patching from a
-second problem; and where in the step's fx graph the last edit flowed.
+each one click from being ablated; the steps x slots map of the whole answer; which slots hold a
+chosen digit (linear probes, ttm.probes); patching from a second problem; and where in the
+step's fx graph the last edit flowed.
 
 The numbers come from the Controller (computed off the UI thread by studio.causal_state); this
 panel only draws them and turns clicks into controller calls, showing refusals as messages.
@@ -11,7 +12,9 @@ import imgui
 
 from studio.controller import Controller
 from studio.panel_frame import BAD, DIM, GOOD, MARGIN, WARN, Rect, begin_panel, fmt
+from studio.causal_state import cell_of
 from studio.walkthrough import guess_note
+from ttm import probes
 from ttm import tokens as tok
 from viz import colormap
 
@@ -67,6 +70,8 @@ class CausalPanel:
                     act(c, c.set_ablation, ablation)
             self._effects(rect)
             imgui.separator()
+            self._digits()
+            imgui.separator()
             self._patching()
             self._graph()
             if c.message and c.message != c.answer_change():   # the answer is shown above
@@ -107,6 +112,46 @@ class CausalPanel:
                 if imgui.small_button(f"{ACTION[effects.ablation]}##{slot}"):
                     act(c, c.ablate_slots, [slot])
         self._map(rect)
+
+    def _digits(self) -> None:
+        """Which slots hold a digit: pick one, and memory is painted by how well each slot alone
+        tells it; below, the digits this memory holds in a single slot and those it does not."""
+        c = self.controller
+        if c.trace is None:
+            return
+        names = probes.digit_names(cell_of(c.trace))
+        current = names.index(c.probe_digit) + 1 if c.probe_digit in names else 0
+        imgui.text_colored("memory holds:", *DIM)
+        imgui.same_line()
+        imgui.push_item_width(-1)
+        changed, chosen = imgui.combo("##digit", current,
+                                      ["(pick a digit)"] + [probes.digit_label(d) for d in names])
+        imgui.pop_item_width()
+        if changed:
+            act(c, c.set_probe_digit, names[chosen - 1] if chosen else None)
+        if c.probe_digit is None:
+            imgui.text_colored("pick a digit to see which memory slots tell it (a linear probe "
+                               "on each slot alone, fitted on random problems of this cell)", *DIM)
+            return
+        found = c.digit_probes()
+        if found is None:
+            running = c.causal_progress()
+            if running is not None:
+                imgui.progress_bar(running[1], (-1, 0), running[0])
+            if c.causal_error():
+                imgui.text_colored(c.causal_error(), *BAD)
+            return
+        if c.step >= found.states:
+            imgui.text_colored(f"step {c.step} is past the shortest {found.cell[0]}x{found.cell[1]} "
+                               f"product's end: not probed", *WARN)
+            return
+        held = found.holds(c.step)
+        told = [probes.digit_label(h.digit) for h in held if h.best >= probes.HELD]
+        lost = [probes.digit_label(h.digit) for h in held if h.best < probes.HELD]
+        imgui.text_colored(f"entering step {c.step}, one slot tells {100 * probes.HELD:.0f}%+ of "
+                           f"the time: {', '.join(told) or 'no digit'}", *GOOD)
+        if lost:
+            imgui.text_colored(f"no single slot: {', '.join(lost)}", *WARN)
 
     def _map(self, rect: Rect) -> None:
         """The effect map as a heat map: a row per answer step, a column per slot."""

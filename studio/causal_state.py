@@ -1,8 +1,10 @@
-"""Slot effects and the steps x slots effect map of the trace on view, computed off the UI thread.
+"""Slot effects and the steps x slots effect map of the trace on view, and the digit probes of
+its model, computed off the UI thread.
 
 While the causal overlay is on, `follow(trace, step)` (once a frame) asks for what the view needs:
 the slot effects of the step on view (ttm.causal.ablate_slots), then the map of the whole answer
-(ttm.causal.effect_map). One worker thread runs one job at a time; a job that is no longer
+(ttm.causal.effect_map). While a digit is chosen, it asks for the digit probes of the trace's
+model and cell (ttm.probes), kept per model, since they describe the model, not one run. One worker thread runs one job at a time; a job that is no longer
 wanted (another step, trace or ablation came on view) stops at its next step through ttm.causal's
 `on_step`, and a finished result is kept only while its trace is on view, so a stale one is never
 shown. `progress` says what runs and how far it got.
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ttm import Trace, causal
+from ttm import Trace, causal, probes
 
 # The least drop in log p(answer), in nats, that paints full colour: about p down by a tenth.
 # Scaled to the largest effect alone, a model whose every slot moves the answer by 1e-4 nats
@@ -31,16 +33,22 @@ FULL_COLOUR_NATS = 0.1
 @dataclass(frozen=True)
 class Job:
     """One computation for one trace (compared by identity: a re-run trace is another trace)."""
-    kind: str                  # "effects" (one step) or "map" (every step)
+    kind: str                  # "effects" (one step), "map" (every step) or "probes"
     trace: Trace
-    step: int                  # the step of "effects"; -1 for "map"
-    ablation: str
+    step: int                  # the step of "effects"; -1 for the others
+    ablation: str              # "" for "probes"
     source: Trace | None = None
 
     @property
     def label(self) -> str:
+        if self.kind == "probes":
+            return f"digit probes of {cell_of(self.trace)[0]}x{cell_of(self.trace)[1]} problems"
         what = f"slot effects at step {self.step}" if self.kind == "effects" else "effect map"
         return f"{what} ({self.ablation})"
+
+
+def cell_of(trace: Trace) -> tuple[int, int]:
+    return len(str(trace.a)), len(str(trace.b))
 
 
 class Cancelled(Exception):
@@ -127,20 +135,35 @@ class CausalState:
         self.overlay = False       # compute and show the slot effects of the step on view
         self.ablation = "mean"     # "zero" moves little in this model: a zero slot is mostly ignored
         self.source: Trace | None = None   # the second problem of the "source" ablation and patches
+        self.digit: str | None = None      # the digit (ttm.probes' "a0", "p2") whose holders paint memory
         self._worker = Worker()
         self._results: dict[Job, object] = {}
         self._errors: dict[Job, str] = {}
         self._private: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._probes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {cell: DigitProbes}
 
     def jobs(self, trace: Trace | None, step: int) -> list[Job]:
-        """What the overlay needs for the trace and step on view, most urgent first."""
-        if not self.overlay or trace is None or trace.model is None or not 0 <= step < trace.steps:
+        """What the overlay and the digit probes need for the trace and step on view, most
+        urgent first."""
+        if trace is None or trace.model is None or not 0 <= step < trace.steps:
             return []
+        wanted = [Job("probes", trace, -1, "")] if self.digit is not None else []
+        if not self.overlay:
+            return wanted
         source = self.source_for(trace.model) if self.ablation == "source" else None
         if self.ablation == "source" and source is None:
-            return []
-        return [Job("effects", trace, step, self.ablation, source),
-                Job("map", trace, -1, self.ablation, source)]
+            return wanted
+        return wanted + [Job("effects", trace, step, self.ablation, source),
+                         Job("map", trace, -1, self.ablation, source)]
+
+    def _job(self, trace: Trace | None, step: int, kind: str) -> Job | None:
+        return next((j for j in self.jobs(trace, step) if j.kind == kind), None)
+
+    def digit_probes(self, trace: Trace | None) -> probes.DigitProbes | None:
+        """The digit probes of the trace's model and cell, once computed (whatever the digit)."""
+        if trace is None or trace.model is None:
+            return None
+        return self._probes.get(trace.model, {}).get(cell_of(trace))
 
     def source_for(self, model) -> Trace | None:
         """The source problem traced by `model` (traced again when the model on view changed:
@@ -161,7 +184,10 @@ class CausalState:
         missing; True when a new result came in."""
         got = False
         for job, value, error in self._worker.take():
-            if job.trace is trace:
+            if job.kind == "probes" and not error:
+                self._probes.setdefault(job.trace.model, {})[cell_of(job.trace)] = value
+                got = got or job.trace is trace
+            elif job.trace is trace:
                 if error:
                     self._errors[job] = error
                 else:
@@ -169,17 +195,18 @@ class CausalState:
                     got = True
         self._results = {j: v for j, v in self._results.items() if j.trace is trace}
         self._errors = {j: e for j, e in self._errors.items() if j.trace is trace}
-        missing = [j for j in self.jobs(trace, step) if j not in self._results and j not in self._errors]
+        missing = [j for j in self.jobs(trace, step) if j not in self._results and j not in self._errors
+                   and not (j.kind == "probes" and self.digit_probes(trace) is not None)]
         self._worker.want([(j, self._runner(j)) for j in missing])
         return got
 
     def effects(self, trace: Trace | None, step: int) -> causal.SlotAblation | None:
-        jobs = self.jobs(trace, step)
-        return self._results.get(jobs[0]) if jobs else None
+        job = self._job(trace, step, "effects")
+        return self._results.get(job) if job else None
 
     def effect_map(self, trace: Trace | None) -> EffectMap | None:
-        jobs = self.jobs(trace, 0)
-        rows = self._results.get(jobs[1]) if jobs else None
+        job = self._job(trace, 0, "map")
+        rows = self._results.get(job) if job else None
         if rows is None:
             return None
         digit = np.stack([r.per_step[:, 0].numpy() for r in rows])
@@ -211,6 +238,8 @@ class CausalState:
         trace, source = self._private_trace(job.trace), job.source
         if source is not None and source.model is job.trace.model:
             source = Trace(trace.model, source.a, source.b, source.tensors, source.config)
+        if job.kind == "probes":
+            return lambda on_step: probes.digit_probes(trace.model, cell_of(trace), on_state=on_step)
         if job.kind == "effects":
             return lambda on_step: causal.ablate_slots(trace, job.step, job.ablation, source, on_step)
         return lambda on_step: causal.effect_map(trace, job.ablation, source, on_step)
@@ -231,6 +260,7 @@ class Overlay:
     value_range: tuple[float, float]    # symmetric around 0
     legend: str
     colormap: str = "diverging"
+    scale: str = ""                     # the legend's colour-scale line; "" for the numbers'
 
 
 def overlay(name: str, shape: tuple[int, ...], effects, rows: EffectMap | None,
@@ -260,3 +290,28 @@ def overlay(name: str, shape: tuple[int, ...], effects, rows: EffectMap | None,
                    f"{legend}: {none_matters}" if none_matters else
                    f"{legend}: drop in log p(answer) with the slot {how} "
                    "(orange: the answer needs it, blue: it does better without)")
+
+
+def probe_overlay(name: str, shape: tuple[int, ...], found: probes.DigitProbes, digit: str,
+                  step: int) -> Overlay | None:
+    """The digit overlay of the shown memory `name` ("memory.before": the memory entering the
+    step on view; "memory.after": leaving it): each slot coloured by how well a linear probe
+    tells `digit` from it alone, as a share of the way from chance (grey, 0) to always right
+    (orange, 1); below chance is blue. None for a state past the shortest product's end (not
+    probed) or another tensor."""
+    state = {"memory.before": step, "memory.after": step + 1}.get(name)
+    if state is None or not 0 <= state < found.states or digit not in found.digits:
+        return None
+    i = found.digits.index(digit)
+    chance = float(found.chance[i])
+    accuracy = found.accuracy[state, :, i].numpy()
+    gain = np.clip((accuracy - chance) / max(1.0 - chance, 1e-6), -1.0, 1.0)
+    best = int(np.argmax(accuracy))
+    where = "entering" if name == "memory.before" else "leaving"
+    legend = (f"{probes.digit_label(digit)} {where} step {step}: how well each slot alone tells "
+              f"it (a linear probe, {found.held_out} held-out problems); best slot {best} "
+              f"{100 * accuracy[best]:.0f}%, {int((accuracy >= probes.HELD).sum())} slots at "
+              f"{100 * probes.HELD:.0f}%+")
+    scale = f"colour: grey = chance ({100 * chance:.0f}%) .. orange = always right; blue: below chance"
+    values = np.broadcast_to(gain[:, None], shape).astype(np.float32)
+    return Overlay(np.ascontiguousarray(values), (-1.0, 1.0), legend, scale=scale)

@@ -94,6 +94,7 @@ class Controller(Intervening):
     renormalize = property(attrgetter("_renormalize"))
     causal_overlay = property(attrgetter("_causal.overlay"))
     ablation = property(attrgetter("_causal.ablation"))
+    probe_digit = property(attrgetter("_causal.digit"))
 
     # -- training ----------------------------------------------------------------------------
     def toggle_training(self) -> None:

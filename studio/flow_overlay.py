@@ -49,8 +49,8 @@ def _paint_memory(scene, controller) -> None:
     scene.update_values(MEMORY, overlay.values[tuple(group.layout.indices.T)])
     scene.set_range(MEMORY, overlay.value_range)
     lo, hi = overlay.value_range
-    _legend(scene, MEMORY_LEGEND, [overlay.legend,
-                                   f"colour scale: {lo:+.3f} (blue) .. 0 (grey) .. {hi:+.3f} (orange)"],
+    scale = overlay.scale or f"colour scale: {lo:+.3f} (blue) .. 0 (grey) .. {hi:+.3f} (orange)"
+    _legend(scene, MEMORY_LEGEND, [overlay.legend, scale],
             group.layout.tags["origin"], (-0.5, 40.0))   # above the step's header line
 
 

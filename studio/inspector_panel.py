@@ -40,6 +40,7 @@ class InspectorPanel:
             else:
                 imgui.text(f"selected {heading(sel)}")
                 imgui.text_colored(c.describe(sel), *DIM)
+                self._slot_digits(sel)
                 self._editor()
             imgui.separator()
             self._edits()
@@ -51,10 +52,16 @@ class InspectorPanel:
                 imgui.text_colored("hover", *DIM)
                 imgui.text(heading(c.hover))
                 imgui.text_colored(c.describe(c.hover), *DIM)
+                self._slot_digits(c.hover)
             else:
                 imgui.text_colored("hover a voxel to read it; click to select", *DIM)
             imgui.pop_text_wrap_pos()
         imgui.end()
+
+    def _slot_digits(self, sel: Selection) -> None:
+        told = self.controller.slot_digits(sel)
+        if told:
+            imgui.text_colored(told, *GOOD)
 
     def _editor(self) -> None:
         c = self.controller

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.causal_state import EffectMap, Overlay, overlay
+from studio.causal_state import EffectMap, Overlay, cell_of, overlay, probe_overlay
 from studio.input_parse import parse_problem
 from studio.interventions import (Intervention, Target, ablate, editable, scale_slot, set_value,
                                   target_of)
-from ttm import Trace, causal
+from studio.selection import memory_index
+from ttm import Trace, causal, probes
 
 
 class Intervening:
@@ -144,8 +145,40 @@ class Intervening:
         them over memory; `poll()` starts the work and takes in its results."""
         self._causal.overlay = bool(on)
         if on:   # the effects are of the trace on view: a new snapshot would throw them away
+            self._causal.digit = None             # both paint the memory: one at a time
             self._stop_live("the slot effects")
         self._version += 1
+
+    def set_probe_digit(self, digit: str | None) -> None:
+        """Paint memory by how well each slot alone tells `digit` ("a0": a's units, "p2": the
+        product's hundreds; see ttm.probes), or stop (None). The probes of the model and cell
+        on view are computed off the UI thread; ValueError for a digit the cell does not have."""
+        if digit is not None:
+            if self.trace is None:
+                raise ValueError("no trace on view to probe")
+            names = probes.digit_names(cell_of(self.trace))
+            if digit not in names:
+                raise ValueError(f"{digit!r} is not a digit of {self.trace.problem}: one of {names}")
+            self._causal.overlay = False
+            self._stop_live("the digit probes")   # a new snapshot's model would need new probes
+        self._causal.digit = digit
+        self._version += 1
+
+    def digit_probes(self) -> probes.DigitProbes | None:
+        """The digit probes of the model and cell on view, once computed."""
+        return self._causal.digit_probes(self.trace)
+
+    def slot_digits(self, sel, top: int = 3) -> str | None:
+        """What the memory slot of `sel` tells best, once the digit probes are in: "tells a's
+        units 100%, b's tens 98%, ... (linear probes; chance about 10%)"; None otherwise."""
+        found = self.digit_probes()
+        if found is None or sel is None or not sel.name.startswith("memory") or not sel.index:
+            return None
+        k, slot, _ = memory_index(sel.name, sel.index, self.step)
+        if not (0 <= k < found.states and 0 <= slot < found.accuracy.shape[1]):
+            return None
+        told = [f"{probes.digit_label(d)} {100 * a:.0f}%" for d, a in found.slot(k, slot)[:top]]
+        return f"tells {', '.join(told)} (linear probes on this slot alone)"
 
     def set_ablation(self, ablation: str) -> None:
         if ablation not in causal.ABLATIONS:
@@ -179,13 +212,19 @@ class Intervening:
 
     def overlay(self, name: str) -> Overlay | None:
         """What the view paints over the shown tensor `name` while the causal overlay is on
-        ("memory.before", "memory", "effects"), or None (see causal_state.overlay)."""
+        ("memory.before", "memory", "effects"; see causal_state.overlay) or a digit is probed
+        ("memory.before", "memory.after"; causal_state.probe_overlay), or None."""
         if name == "effects":
             rows = self.effect_map()
             shape = None if rows is None else rows.digit.shape
         else:
             shown = None if self.trace is None else self._shown.shown(self.trace, name, self.step)
             shape = None if shown is None else tuple(shown.shape)
-        if shape is None or not self.causal_overlay:
+        if shape is None:
+            return None
+        found = self.digit_probes()
+        if self._causal.digit is not None:
+            return None if found is None else probe_overlay(name, shape, found, self._causal.digit, self.step)
+        if not self.causal_overlay:
             return None
         return overlay(name, shape, self.slot_effects(), self.effect_map(), self.step)

@@ -48,6 +48,48 @@ def test_slot_effects_paint_the_memory_entering_the_step_and_come_off_again(trac
     assert scene["memory.before"].value_range == own_range and MEMORY_LEGEND not in scene
 
 
+def test_a_chosen_digit_paints_each_slot_by_how_well_it_alone_tells_it(trace):
+    """Memory entering the step, slot by slot: 0 (grey) at chance, 1 (orange) always right; the
+    probes are ttm.probes' for the model and cell on view, and the inspector reads a slot's."""
+    import torch
+    from studio.selection import Selection
+    from ttm import probes
+    c, sync = synced(trace)
+    scene = sync.scene
+    own = scene["memory.before"].layout.values.copy()
+    with pytest.raises(ValueError, match="not a digit of 123 × 45"):
+        c.set_probe_digit("a3")
+    c.set_causal_overlay(True)
+    c.set_probe_digit("a1")                       # a's tens; the slot effects make way
+    assert c.probe_digit == "a1" and not c.causal_overlay
+    assert c.wait_causal(120)
+    sync.update()
+    found = c.digit_probes()
+    expected = probes.digit_probes(trace.model, (3, 2))
+    assert found.cell == (3, 2) and torch.allclose(found.accuracy, expected.accuracy)
+    i = found.digits.index("a1")
+    chance = float(found.chance[i])
+    gain = np.clip((found.accuracy[1, :, i].numpy() - chance) / (1 - chance), -1, 1)
+    group = scene["memory.before"]
+    np.testing.assert_allclose(group.layout.values, gain[group.layout.indices[:, 0]], rtol=1e-6)
+    assert group.value_range == (-1.0, 1.0)
+    lines = [label.text for label in scene[MEMORY_LEGEND].layout.tags["labels"]]
+    assert lines[0].startswith("a's tens entering step 1: how well each slot alone tells it")
+    assert lines[1].startswith(f"colour: grey = chance ({100 * chance:.0f}%)")
+    after = c.overlay("memory.after").values[:, 0]
+    np.testing.assert_allclose(after, np.clip((found.accuracy[2, :, i].numpy() - chance) / (1 - chance), -1, 1))
+    best = int(found.accuracy[1, :, i].argmax())
+    told = c.slot_digits(Selection("memory.before", (best, 0)))
+    assert told.startswith("tells ") and probes.digit_label(found.slot(1, best)[0][0]) in told
+    c.set_step(found.states)                      # past the shortest product's end: not probed
+    assert c.overlay("memory.before") is None
+    c.set_step(1)
+    c.set_probe_digit(None)
+    sync.update()
+    np.testing.assert_array_equal(scene["memory.before"].layout.values, own)
+    assert MEMORY_LEGEND not in scene
+
+
 class _Changes:
     """A controller that has intervened at step 2 and knows each node's relative change."""
     graph_change_step = 2

@@ -41,8 +41,8 @@ def test_a_slot_that_holds_a_digit_is_read_and_one_that_holds_none_scores_chance
 
 
 def test_the_digits_probed_are_the_operands_and_the_products_units_first():
-    names, values = probes.digit_labels(np.array([37, 99]), np.array([42, 10]), (2, 2))
-    assert names == ("a0", "a1", "b0", "b1", "p0", "p1", "p2", "p3")
+    assert probes.digit_names((2, 2)) == ("a0", "a1", "b0", "b1", "p0", "p1", "p2", "p3")
+    values = probes.digit_labels(np.array([37, 99]), np.array([42, 10]), (2, 2))
     assert values.tolist() == [[7, 3, 2, 4, 4, 5, 5, 1], [9, 9, 0, 1, 0, 9, 9, 0]]
     assert probes.digit_label("a1") == "a's tens" and probes.digit_label("p0") == "the product's units"
 

@@ -79,16 +79,19 @@ class DigitProbes:
         return [(self.digits[i], float(acc[i])) for i in order]
 
 
-def digit_labels(a: np.ndarray, b: np.ndarray, cell: tuple[int, int]) -> tuple[tuple[str, ...], np.ndarray]:
-    """The digits probed and their values [N, D]: a's, b's and the product's, units first (a
-    product shorter than da + db digits has 0 in its missing leading places)."""
+def digit_names(cell: tuple[int, int]) -> tuple[str, ...]:
+    """The digits probed in a cell: a's, b's and the product's, units first ("a0", ..., "p0", ...)."""
     da, db = cell
-    names, columns = [], []
-    for owner, x, count in (("a", a, da), ("b", b, db), ("p", a * b, da + db)):
-        for i in range(count):
-            names.append(f"{owner}{i}")
-            columns.append((x // 10 ** i) % 10)
-    return tuple(names), np.stack(columns, axis=1).astype(np.int64)
+    return tuple(f"{owner}{i}" for owner, count in (("a", da), ("b", db), ("p", da + db))
+                 for i in range(count))
+
+
+def digit_labels(a: np.ndarray, b: np.ndarray, cell: tuple[int, int]) -> np.ndarray:
+    """[N, D]: the value of each of `digit_names(cell)` in each problem (a product shorter than
+    da + db digits has 0 in its missing leading places)."""
+    numbers = {"a": a, "b": b, "p": a * b}
+    return np.stack([(numbers[name[0]] // 10 ** int(name[1:])) % 10 for name in digit_names(cell)],
+                    axis=1).astype(np.int64)
 
 
 def fit_slot_probes(states: torch.Tensor, labels: torch.Tensor, fit: int,
@@ -151,7 +154,7 @@ def digit_probes(model, cell: tuple[int, int], problems: int = 768, fit: int = 5
         raise ValueError(f"cell {da}x{db}: this model takes operands of 1 to {top} digits")
     rng = np.random.default_rng(seed)
     a, b = random_operands(rng, da, problems), random_operands(rng, db, problems)
-    digits, labels = digit_labels(a, b, cell)
+    digits, labels = digit_names(cell), digit_labels(a, b, cell)
     shortest = min(len(str(int(x) * int(y))) for x, y in zip(a, b))
     states = memory_states(model, list(zip(a.tolist(), b.tolist())), shortest + 1)
     accuracy, chance = fit_slot_probes(states, torch.from_numpy(labels), fit, on_state=on_state)
