@@ -167,7 +167,7 @@ def describe_state(probes: DigitProbes, k: int) -> list[str]:
     for h in probes.holds(k):
         kept = (f"{h.slots_telling} slots tell it" if h.slots_telling else
                 "no slot tells it" + (" (best at chance)" if h.best <= h.chance + 0.05 else ""))
-        lines.append(f"  {digit_label(h.digit):<28} best slot {h.best_slot:>3}: {100 * h.best:5.1f}%  "
+        lines.append(f"  {digit_label(h.digit):<32} best slot {h.best_slot:>3}: {100 * h.best:5.1f}%  "
                      f"(chance {100 * h.chance:.0f}%); {kept}")
     return lines
 
