@@ -154,9 +154,7 @@ class Intervening:
         product's hundreds; see ttm.probes), or stop (None). The probes of the model and cell
         on view are computed off the UI thread; ValueError for a digit the cell does not have."""
         if digit is not None:
-            if self.trace is None:
-                raise ValueError("no trace on view to probe")
-            names = probes.digit_names(cell_of(self.trace))
+            names = probes.digit_names(cell_of(editable(self.trace, self.keep_models)))
             if digit not in names:
                 raise ValueError(f"{digit!r} is not a digit of {self.trace.problem}: one of {names}")
             self._causal.overlay = False

@@ -90,7 +90,7 @@ def editable(trace: Trace | None, keep_models: int) -> Trace:
         return _refuse("no trace on view yet: wait for the first snapshot")
     if trace.model is None:
         return _refuse("this snapshot's weights were not kept (only the newest "
-                       f"{keep_models} are); follow live or pick a newer one to edit")
+                       f"{keep_models} are); follow live or pick a newer one")
     return trace
 
 

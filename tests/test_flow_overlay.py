@@ -59,6 +59,10 @@ def test_a_chosen_digit_paints_each_slot_by_how_well_it_alone_tells_it(trace):
     own = scene["memory.before"].layout.values.copy()
     with pytest.raises(ValueError, match="not a digit of 123 × 45"):
         c.set_probe_digit("a3")
+    from studio.controller import Controller
+    from studio.snapshot_history import compact
+    with pytest.raises(ValueError, match="weights were not kept"):   # a history entry
+        Controller(compact(trace)).set_probe_digit("a0")
     c.set_causal_overlay(True)
     c.set_probe_digit("a1")                       # a's tens; the slot effects make way
     assert c.probe_digit == "a1" and not c.causal_overlay
