@@ -1,11 +1,12 @@
 """The README's pictures of the flow view, drawn headless (EGL) with the shipped model:
 
-    python3 -m studio.pictures --out docs       # flow, graph, compare, causal, propagation .png
+    python3 -m studio.pictures --out docs       # flow, graph, compare, causal, propagation, probes .png
 
 The scene alone, as the window shows it between the panels: 37 × 42 at step 1 (flow.png), the fx
 graph under it (graph.png), 38 × 42 − 37 × 42 at step 1 (compare.png), the slot effects of step 1
 painted over its memory (causal.png), and the graph coloured by how far each node moved once the
-slot that matters most is set to its mean (propagation.png).
+slot that matters most is set to its mean (propagation.png), and the memory entering step 2
+painted by how well each slot alone tells the product's tens (probes.png).
 """
 from __future__ import annotations
 
@@ -83,6 +84,14 @@ def main(argv=None) -> int:
     sync.update()
     print(f"slot {top} set to its mean entering step 1: {before} -> {controller.trace.answer}")
     shot(scene.group_box({"graph", "graph.text", "overlay.graph"}), "propagation.png")
+
+    # Which slots hold a digit: a's tens entering step 2 (one slot in five tells it 90%+).
+    controller.reset_edits()
+    controller.set_step(2)
+    controller.set_probe_digit("a1")
+    controller.wait_causal(120)
+    sync.update()
+    shot(sync.step_box(), "probes.png")
     return 0
 
 
