@@ -28,6 +28,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="model to run (%(default)s)")
     p.add_argument("--text", action="store_true", help="print the walk-through instead of a window")
     p.add_argument("--top", type=whole_number(1), default=3, help="memory slots / read sources listed per step")
+    p.add_argument("--probes", action="store_true",
+                   help="with --text: say which digits the memory after each step holds in a single slot "
+                        "(linear probes on random problems of the cell, a few seconds)")
     p.add_argument("--headless", action="store_true", help="render without a display (EGL)")
     p.add_argument("--step", type=whole_number(0), default=0, help="step shown first")
     p.add_argument("--frames", type=whole_number(1), default=None, help="quit after this many frames")
@@ -91,12 +94,15 @@ def ask_problem(max_digits: int, first=None, read=input, out=None, can_ask=True)
 def run_text(model, problem, args, read=input, out=None) -> int:
     from studio.walkthrough import format_walkthrough
     from ttm.confidence import tables_beside
+    from ttm.probes import digit_probes
     out = out or sys.stdout
     interactive = not args.problem
     others = tables_beside(args.checkpoint)
     while problem is not None:
-        print(format_walkthrough(model.trace(*problem), top=args.top,
-                                 metrics=getattr(model, "metrics", {}), others=others), file=out)
+        trace = model.trace(*problem)
+        found = digit_probes(model, (len(str(trace.a)), len(str(trace.b)))) if args.probes else None
+        print(format_walkthrough(trace, top=args.top, metrics=getattr(model, "metrics", {}),
+                                 others=others, probes=found), file=out)
         if not interactive:
             return 0
         print(file=out)

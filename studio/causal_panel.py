@@ -145,9 +145,7 @@ class CausalPanel:
             imgui.text_colored(f"step {c.step} is past the shortest {found.cell[0]}x{found.cell[1]} "
                                f"product's end: not probed", *WARN)
             return
-        held = found.holds(c.step)
-        told = [probes.digit_label(h.digit) for h in held if h.best >= probes.HELD]
-        lost = [probes.digit_label(h.digit) for h in held if h.best < probes.HELD]
+        told, lost = probes.held_in_one_slot(found, c.step)
         imgui.text_colored(f"entering step {c.step}, one slot tells {100 * probes.HELD:.0f}%+ of "
                            f"the time: {', '.join(told) or 'no digit'}", *GOOD)
         if lost:

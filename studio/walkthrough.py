@@ -14,6 +14,7 @@ from ttm import Trace
 from ttm import tokens as tok
 from ttm.confidence import (CellConfidence, better_elsewhere, cell_confidence, percent,
                              start_confidence)
+from ttm.probes import HELD, DigitProbes, held_in_one_slot
 
 
 # The source tokens of a write's weights, in column order, for each write rule of ttm.model.
@@ -329,16 +330,29 @@ def digit_trust_line(cell: str, trust: list[tuple[str, float | None]]) -> str:
     return f"digit by digit, {cell} answers are right: {', '.join(parts)}"
 
 
+def held_line(found: DigitProbes, k: int) -> str | None:
+    """"holds  in one slot (90%+): a's units, ...; in none: the product's tens": the digit
+    probes of the memory entering step k; None past the probed states."""
+    if not 0 <= k < found.states:
+        return None
+    told, lost = held_in_one_slot(found, k)
+    return (f"holds  in one slot ({100 * HELD:.0f}%+ of held-out problems): {', '.join(told) or 'no digit'}"
+            + (f"; in none: {', '.join(lost)}" if lost else ""))
+
+
 def format_walkthrough(trace: Trace, top: int = 3, metrics: dict | None = None,
-                       others: dict[str, dict] | None = None) -> str:
-    """The whole run in words: a header, one block per step, the verdict and, given the
-    checkpoint's metrics, how far to trust it (and which of `others` does better)."""
+                       others: dict[str, dict] | None = None,
+                       probes: DigitProbes | None = None) -> str:
+    """The whole run in words: a header, one block per step (with `probes`, ttm.probes' of the
+    trace's cell, what the memory after it holds), the verdict and, given the checkpoint's
+    metrics, how far to trust it (and which of `others` does better)."""
     lines = [f"{trace.problem}: {trace.steps} steps, one answer digit per step, "
              "least significant first", ""]
     for t in range(trace.steps):
         body = format_step(step_report(trace, t, top))
+        held = held_line(probes, t + 1) if probes is not None else None
         lines.append(f"step {t}: {body[0]}")
-        lines += [f"        {line}" for line in body[1:]]
+        lines += [f"        {line}" for line in body[1:] + ([held] if held else [])]
     miss = first_miss(trace)
     lines += ["", verdict(trace)] + ([miss.line] if miss else [])
     if metrics is not None:

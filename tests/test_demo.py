@@ -238,3 +238,26 @@ def test_text_walkthrough_on_the_shipped_model(capsys):
     answer = model.multiply(37, 42)
     assert f"37 × 42 = {answer}" in out
     assert out.count("memory changed most") == len(model.generate([(37, 42)])[0])
+
+
+def test_with_probes_each_step_says_what_the_memory_after_it_holds():
+    from studio.walkthrough import held_line
+    from ttm.probes import digit_probes
+    trace = long_trace(tiny_model(seed=3))
+    found = digit_probes(trace.model, (3, 2), problems=200, fit=150)
+    text = format_walkthrough(trace, probes=found)
+    held = [line.strip() for line in text.splitlines() if line.strip().startswith("holds  ")]
+    assert held == [held_line(found, t + 1) for t in range(min(trace.steps, found.states - 1))]
+    assert held and "in one slot (90%+ of held-out problems)" in held[0]
+    assert held_line(found, found.states) is None
+
+
+@pytest.mark.skipif(not SHIPPED.is_file(), reason="the shipped model models/ttm-multiply.pt is not there yet")
+def test_the_shipped_model_writes_each_product_digit_to_memory_at_the_step_that_produces_it(capsys):
+    """README's reading of the probes: after step 0 memory holds the operands and the units, not
+    yet the tens; after step 1 the tens too."""
+    assert demo.main(["37", "42", "--text", "--probes"]) == 0
+    held = [line.strip() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("holds  ")]
+    told_0, none_0 = held[0].split("; in none: ")
+    assert all(d in told_0 for d in ("a's units", "a's tens", "b's units", "b's tens", "the product's units"))
+    assert "the product's tens" in none_0 and "the product's tens" in held[1].split("; in none: ")[0]

@@ -79,6 +79,14 @@ class DigitProbes:
         return [(self.digits[i], float(acc[i])) for i in order]
 
 
+def held_in_one_slot(found: "DigitProbes", k: int) -> tuple[list[str], list[str]]:
+    """The digits of the memory entering step k that some single slot tells HELD of the time or
+    more, and those none does, by their labels ("a's units")."""
+    held = found.holds(k)
+    return ([digit_label(h.digit) for h in held if h.best >= HELD],
+            [digit_label(h.digit) for h in held if h.best < HELD])
+
+
 def digit_names(cell: tuple[int, int]) -> tuple[str, ...]:
     """The digits probed in a cell: a's, b's and the product's, units first ("a0", ..., "p0", ...)."""
     da, db = cell
