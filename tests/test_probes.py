@@ -48,7 +48,7 @@ def test_the_digits_probed_are_the_operands_and_the_products_units_first():
 
 
 def test_the_probed_memory_is_the_memory_a_trace_records(model):
-    states = probes.memory_states(model, [(37, 42), (5, 61)], 4)
+    states = torch.stack(list(probes.memory_states(model, [(37, 42), (5, 61)], 4)))
     for row, (a, b) in enumerate([(37, 42), (5, 61)]):
         recorded = model.trace(a, b)["memory"]
         assert torch.allclose(states[:, row], recorded[:4].float(), atol=1e-5)

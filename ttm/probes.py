@@ -102,60 +102,64 @@ def digit_labels(a: np.ndarray, b: np.ndarray, cell: tuple[int, int]) -> np.ndar
                     axis=1).astype(np.int64)
 
 
-def fit_slot_probes(states: torch.Tensor, labels: torch.Tensor, fit: int,
-                    ridge: float = RIDGE, on_state=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """states [K, N, m, d], labels [N, D] of values 0-9 -> (accuracy [K, m, D] of each slot's
-    probe on problems fit.., chance [D]: the accuracy there of a probe that learnt nothing). Every (state, slot) gets one ridge regression from its
-    d standardized numbers (and a bias) onto the one-hot codes of all D digits at once, fitted
-    on problems ..fit. `on_state(done, total)` is called after each state."""
-    K, N, m, d = states.shape
+def fit_slot_probes(states, labels: torch.Tensor, fit: int, ridge: float = RIDGE,
+                    on_state=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """states: memory states, each [N, m, d] (a [K, N, m, d] tensor, or any sequence, even a
+    generator that makes each as it is wanted), labels [N, D] of values 0-9 -> (accuracy
+    [K, m, D] of each slot's probe on problems fit.., chance [D]: the accuracy there of a probe
+    that learnt nothing). Every (state, slot) gets one ridge regression from its d standardized
+    numbers (and a bias) onto the one-hot codes of all D digits at once, fitted on problems
+    ..fit. `on_state(done)` is called after each state."""
+    N, D = labels.shape
     if not 0 < fit < N:
         raise ValueError(f"fit must leave problems to score on: 0 < fit < {N}, got {fit}")
-    D = labels.shape[1]
     target = torch.nn.functional.one_hot(labels[:fit], 10).float().flatten(1)    # [fit, D*10]
     truth = labels[fit:]                                                           # [N-fit, D]
-    accuracy = torch.empty(K, m, D)
-    eye = torch.eye(d + 1) * ridge * fit
-    eye[-1, -1] = 0.0                       # the bias is not shrunk
-    for k in range(K):
-        x = states[k].float().transpose(0, 1)                                      # [m, N, d]
+    accuracy = []
+    for state in states:
+        x = state.float().transpose(0, 1)                                          # [m, N, d]
+        m, _, d = x.shape
         mean = x[:, :fit].mean(dim=1, keepdim=True)
         std = x[:, :fit].std(dim=1, keepdim=True).clamp_min(1e-6)
         x = torch.cat([(x - mean) / std, torch.ones(m, N, 1)], dim=-1)            # [m, N, d+1]
         fitted = x[:, :fit]
-        weights = torch.linalg.solve(fitted.transpose(1, 2) @ fitted + eye,
+        shrink = torch.eye(d + 1) * ridge * fit
+        shrink[-1, -1] = 0.0                # the bias is not shrunk
+        weights = torch.linalg.solve(fitted.transpose(1, 2) @ fitted + shrink,
                                      fitted.transpose(1, 2) @ target)              # [m, d+1, D*10]
         guess = (x[:, fit:] @ weights).view(m, N - fit, D, 10).argmax(dim=-1)     # [m, N-fit, D]
-        accuracy[k] = (guess == truth).float().mean(dim=1)
+        accuracy.append((guess == truth).float().mean(dim=1))
         if on_state is not None:
-            on_state(k + 1, K)
+            on_state(len(accuracy))
     # What a probe that learnt nothing scores: the fitted problems' commonest value, always.
     commonest = torch.mode(labels[:fit], dim=0).values                            # [D]
     chance = (truth == commonest).float().mean(dim=0)
-    return accuracy, chance
+    return torch.stack(accuracy), chance
 
 
 @torch.no_grad()
-def memory_states(model, pairs, states: int) -> torch.Tensor:
-    """[states, N, m, d]: the memory entering steps 0..states-1 of each problem's greedy run."""
+def memory_states(model, pairs, states: int):
+    """The memory entering steps 0..states-1 of each problem's greedy run, one [N, m, d] CPU
+    tensor at a time (all at once, 768 problems of 4×4 would hold 300 MB)."""
     problem = model.problem_batch(pairs)
     memory = model.initial_memory(len(pairs))
-    out = [memory]
+    yield memory.float().cpu()
+    made = 1
     with evaluating(model):
         for _, _, memory, _, _ in model.rollout(memory, problem):
-            if len(out) == states:
-                break
-            out.append(memory)
-    if len(out) < states:
-        raise ValueError(f"the runs ended after {len(out) - 1} steps, before state {states - 1}")
-    return torch.stack([m.float().cpu() for m in out])
+            if made == states:
+                return
+            yield memory.float().cpu()
+            made += 1
+    if made < states:
+        raise ValueError(f"the runs ended after {made - 1} steps, before state {states - 1}")
 
 
 def digit_probes(model, cell: tuple[int, int], problems: int = 768, fit: int = 512,
                  seed: int = 0, on_state=None) -> DigitProbes:
     """Probe every slot of every memory state of `cell`'s problems (see the module docstring).
     The states run from the initial memory to the one after the shortest product's last digit
-    (later ones exist for some problems only)."""
+    (later ones exist for some problems only). `on_state(done, total)` after each state."""
     da, db = cell
     top = model.config.max_digits
     if not (1 <= da <= top and 1 <= db <= top):
@@ -165,7 +169,8 @@ def digit_probes(model, cell: tuple[int, int], problems: int = 768, fit: int = 5
     digits, labels = digit_names(cell), digit_labels(a, b, cell)
     shortest = min(len(str(int(x) * int(y))) for x, y in zip(a, b))
     states = memory_states(model, list(zip(a.tolist(), b.tolist())), shortest + 1)
-    accuracy, chance = fit_slot_probes(states, torch.from_numpy(labels), fit, on_state=on_state)
+    progress = None if on_state is None else (lambda done: on_state(done, shortest + 1))
+    accuracy, chance = fit_slot_probes(states, torch.from_numpy(labels), fit, on_state=progress)
     return DigitProbes(cell, digits, accuracy, chance, fit, problems - fit)
 
 
