@@ -9,10 +9,11 @@ panel only draws them and turns clicks into controller calls, showing refusals a
 from __future__ import annotations
 
 import imgui
+import numpy as np
 
+from studio.causal_state import cell_of
 from studio.controller import Controller
 from studio.panel_frame import BAD, DIM, GOOD, MARGIN, WARN, Rect, begin_panel, fmt
-from studio.causal_state import cell_of
 from studio.walkthrough import guess_note
 from ttm import probes
 from ttm import tokens as tok
@@ -43,6 +44,30 @@ def act(controller: Controller, fn, *args) -> bool:
         return False
 
 
+def heat_grid(values: np.ndarray, value_range: tuple[float, float], cell_w: float, cell_h: float,
+              outline_row: int | None = None) -> tuple[int, int] | None:
+    """Draw `values` [rows, cols] as a grid of diverging-coloured cells at the cursor (a row
+    outlined); returns the (row, col) under the mouse, or None."""
+    rows, cols = values.shape
+    x0, y0 = imgui.get_cursor_screen_pos()
+    draw = imgui.get_window_draw_list()
+    shade = colormap.normalize(values, value_range, "diverging")
+    for k in range(rows):
+        for j in range(cols):
+            r, g, b, _ = _LUT[int(round(float(shade[k, j]) * 255))]
+            draw.add_rect_filled(x0 + j * cell_w, y0 + k * cell_h, x0 + (j + 1) * cell_w,
+                                 y0 + (k + 1) * cell_h, imgui.get_color_u32_rgba(r, g, b, 1.0))
+    if outline_row is not None and 0 <= outline_row < rows:
+        draw.add_rect(x0, y0 + outline_row * cell_h, x0 + cols * cell_w, y0 + (outline_row + 1) * cell_h,
+                      imgui.get_color_u32_rgba(1.0, 1.0, 1.0, 1.0))
+    imgui.dummy(cell_w * cols, cell_h * rows)
+    if not imgui.is_item_hovered():
+        return None
+    mx, my = imgui.get_mouse_pos()
+    k, j = int((my - y0) // cell_h), int((mx - x0) // cell_w)
+    return (k, j) if 0 <= k < rows and 0 <= j < cols else None
+
+
 def parse_slots(text: str) -> list[int] | None:
     """"12, 40" or "12 40" -> [12, 40]; empty -> None. ValueError for anything else."""
     parts = text.replace(",", " ").split()
@@ -70,7 +95,7 @@ class CausalPanel:
                     act(c, c.set_ablation, ablation)
             self._effects(rect)
             imgui.separator()
-            self._digits()
+            self._digits(rect)
             imgui.separator()
             self._patching()
             self._graph()
@@ -113,7 +138,7 @@ class CausalPanel:
                     act(c, c.ablate_slots, [slot])
         self._map(rect)
 
-    def _digits(self) -> None:
+    def _digits(self, rect: Rect) -> None:
         """Which slots hold a digit: pick one, and memory is painted by how well each slot alone
         tells it; below, the digits this memory holds in a single slot and those it does not."""
         c = self.controller
@@ -150,6 +175,28 @@ class CausalPanel:
                            f"the time: {', '.join(told) or 'no digit'}", *GOOD)
         if lost:
             imgui.text_colored(f"no single slot: {', '.join(lost)}", *WARN)
+        self._digit_map(found, rect)
+
+    def _digit_map(self, found: probes.DigitProbes, rect: Rect) -> None:
+        """Every memory state (rows) by digit (columns), coloured by the best single slot's
+        probe: where each digit comes into memory and where it leaves."""
+        gain = probes.over_chance(found.accuracy.max(dim=1).values, found.chance)   # [K, D]
+        imgui.text_colored("memory entering each step (rows, this one outlined) by digit:", *DIM)
+        cell_w = min(max((rect.w - 24) / len(found.digits), 8.0), 40.0)
+        x0, _ = imgui.get_cursor_screen_pos()
+        hovered = heat_grid(gain, (-1.0, 1.0), cell_w, 10.0, outline_row=self.controller.step)
+        _, y = imgui.get_cursor_screen_pos()
+        draw = imgui.get_window_draw_list()
+        for j, name in enumerate(found.digits):      # "a0": a's units, "p2": the product's hundreds
+            draw.add_text(x0 + j * cell_w + 1, y, imgui.get_color_u32_rgba(*DIM), name)
+        imgui.dummy(cell_w * len(found.digits), imgui.get_text_line_height())
+        if hovered is not None:
+            k, i = hovered
+            h = found.holds(k)[i]
+            imgui.set_tooltip(f"{probes.digit_label(h.digit)} entering step {k}: best slot {h.best_slot} "
+                              f"{100 * h.best:.0f}%, {h.slots_telling} slots at {100 * probes.HELD:.0f}%+ "
+                              f"(chance {100 * h.chance:.0f}%)")
+        imgui.text_colored("grey: chance .. orange: always right", *DIM)
 
     def _map(self, rect: Rect) -> None:
         """The effect map as a heat map: a row per answer step, a column per slot."""
@@ -157,26 +204,13 @@ class CausalPanel:
         if rows is None:
             return
         values = rows.values
-        steps, m = values.shape
-        cell_w = max((rect.w - 24) / m, 1.0)
-        cell_h = 7.0
         imgui.text_colored("each step's digit (rows) by slot (columns):", *DIM)
-        x0, y0 = imgui.get_cursor_screen_pos()
-        draw = imgui.get_window_draw_list()
-        shade = colormap.normalize(values, rows.value_range, "diverging")
-        for k in range(steps):
-            for s in range(m):
-                r, g, b, _ = _LUT[int(round(float(shade[k, s]) * 255))]
-                draw.add_rect_filled(x0 + s * cell_w, y0 + k * cell_h, x0 + (s + 1) * cell_w,
-                                     y0 + (k + 1) * cell_h, imgui.get_color_u32_rgba(r, g, b, 1.0))
-        imgui.dummy(cell_w * m, cell_h * steps)
-        if imgui.is_item_hovered():
-            mx, my = imgui.get_mouse_pos()
-            k, s = int((my - y0) // cell_h), int((mx - x0) // cell_w)
-            trace = self.controller.trace
-            if 0 <= k < steps and 0 <= s < m and trace is not None and k < trace.steps:
-                digit = tok.SYMBOLS[int(trace["prediction"][k])]
-                imgui.set_tooltip(f"step {k} (digit {digit}), slot {s}: {values[k, s]:+.3f}")
+        hovered = heat_grid(values, rows.value_range, max((rect.w - 24) / values.shape[1], 1.0), 7.0)
+        trace = self.controller.trace
+        if hovered is not None and trace is not None and hovered[0] < trace.steps:
+            k, s = hovered
+            digit = tok.SYMBOLS[int(trace["prediction"][k])]
+            imgui.set_tooltip(f"step {k} (digit {digit}), slot {s}: {values[k, s]:+.3f}")
         top = rows.value_range[1]
         imgui.text_colored(f"blue {-top:+.2f} .. orange {top:+.2f}", *DIM)
 

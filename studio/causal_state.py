@@ -305,7 +305,7 @@ def probe_overlay(name: str, shape: tuple[int, ...], found: probes.DigitProbes, 
     i = found.digits.index(digit)
     chance = float(found.chance[i])
     accuracy = found.accuracy[state, :, i].numpy()
-    gain = np.clip((accuracy - chance) / max(1.0 - chance, 1e-6), -1.0, 1.0)
+    gain = probes.over_chance(accuracy, chance)
     best = int(np.argmax(accuracy))
     where = "entering" if name == "memory.before" else "leaving"
     legend = (f"{probes.digit_label(digit)} {where} step {step}: how well each slot alone tells "

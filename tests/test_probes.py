@@ -87,3 +87,9 @@ def test_the_command_line_prints_each_state_and_refuses_bad_input(model, tmp_pat
     assert "error:" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         probes.main([str(path), "--cell", "two"])
+
+
+def test_over_chance_is_zero_at_chance_one_when_always_right_and_negative_below():
+    gain = probes.over_chance([0.1, 1.0, 0.55, 0.0], 0.1)
+    np.testing.assert_allclose(gain, [0.0, 1.0, 0.5, -1 / 9], rtol=1e-6)
+    assert probes.over_chance(0.0, 0.9) == -1.0          # clipped

@@ -79,6 +79,13 @@ class DigitProbes:
         return [(self.digits[i], float(acc[i])) for i in order]
 
 
+def over_chance(accuracy, chance) -> np.ndarray:
+    """Accuracy as a share of the way from chance (0) to always right (1); below chance it is
+    negative, down to -1. How the app colours a probe."""
+    accuracy, chance = np.asarray(accuracy, np.float32), np.asarray(chance, np.float32)
+    return np.clip((accuracy - chance) / np.maximum(1.0 - chance, 1e-6), -1.0, 1.0)
+
+
 def held_in_one_slot(found: "DigitProbes", k: int) -> tuple[list[str], list[str]]:
     """The digits of the memory entering step k that some single slot tells HELD of the time or
     more, and those none does, by their labels ("a's units")."""
