@@ -170,11 +170,15 @@ class CausalPanel:
             imgui.text_colored(f"step {c.step} is past the shortest {found.cell[0]}x{found.cell[1]} "
                                f"product's end: not probed", *WARN)
             return
-        told, lost = probes.held_in_one_slot(found, c.step)
-        imgui.text_colored(f"entering step {c.step}, one slot tells {100 * probes.HELD:.0f}%+ of "
-                           f"the time: {', '.join(told) or 'no digit'}", *GOOD)
-        if lost:
-            imgui.text_colored(f"no single slot: {', '.join(lost)}", *WARN)
+        if c.step == 0:
+            imgui.text_colored("memory entering step 0 is the learned initial memory, the same for "
+                               "every problem: it holds no digit yet; step on", *WARN)
+        else:
+            told, lost = probes.held_in_one_slot(found, c.step)
+            imgui.text_colored(f"entering step {c.step}, one slot tells {100 * probes.HELD:.0f}%+ of "
+                               f"the time: {', '.join(told) or 'no digit'}", *GOOD)
+            if lost:
+                imgui.text_colored(f"no single slot: {', '.join(lost)}", *WARN)
         self._digit_map(found, rect)
 
     def _digit_map(self, found: probes.DigitProbes, rect: Rect) -> None:

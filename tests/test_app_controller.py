@@ -576,7 +576,7 @@ def test_the_causal_panel_draws_and_its_buttons_intervene(trace):
                 imgui.render()
         c.set_probe_digit("p0")                      # the digit map and the slot's line draw too
         assert c.wait_causal(120) and c.digit_probes() is not None
-        for step in (1, c.digit_probes().states):   # probed, and past the probed states
+        for step in (0, 1, c.digit_probes().states):   # the learned memory, probed, past them
             c.set_step(min(step, c.trace.steps - 1))
             imgui.new_frame()
             panels.draw((1280, 720), Perf())
