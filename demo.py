@@ -29,8 +29,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--text", action="store_true", help="print the walk-through instead of a window")
     p.add_argument("--top", type=whole_number(1), default=3, help="memory slots / read sources listed per step")
     p.add_argument("--probes", action="store_true",
-                   help="with --text: say which digits the memory after each step holds in a single slot "
-                        "(linear probes on random problems of the cell, a few seconds)")
+                   help="with --text: say which digits the memory after each step holds in a "
+                        "single slot (linear probes on random problems of the cell, a few seconds)")
     p.add_argument("--headless", action="store_true", help="render without a display (EGL)")
     p.add_argument("--step", type=whole_number(0), default=0, help="step shown first")
     p.add_argument("--frames", type=whole_number(1), default=None, help="quit after this many frames")

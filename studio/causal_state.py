@@ -4,10 +4,11 @@ its model, computed off the UI thread.
 While the causal overlay is on, `follow(trace, step)` (once a frame) asks for what the view needs:
 the slot effects of the step on view (ttm.causal.ablate_slots), then the map of the whole answer
 (ttm.causal.effect_map). While a digit is chosen, it asks for the digit probes of the trace's
-model and cell (ttm.probes), kept per model, since they describe the model, not one run. One worker thread runs one job at a time; a job that is no longer
-wanted (another step, trace or ablation came on view) stops at its next step through ttm.causal's
-`on_step`, and a finished result is kept only while its trace is on view, so a stale one is never
-shown. `progress` says what runs and how far it got.
+model and cell (ttm.probes), kept per model, since they describe the model, not one run. One
+worker thread runs one job at a time; a job that is no longer wanted (another step, trace or
+ablation came on view) stops at its next step through ttm.causal's `on_step`, and a finished
+result is kept only while its trace is on view, so a stale one is never shown. `progress` says
+what runs and how far it got.
 
 The worker runs a private copy of each model: a replay on the UI thread hooks the model it runs
 (ttm.hooks.capture), and a forward pass of that same model on another thread would trip those
@@ -42,7 +43,8 @@ class Job:
     @property
     def label(self) -> str:
         if self.kind == "probes":
-            return f"digit probes of {cell_of(self.trace)[0]}x{cell_of(self.trace)[1]} problems"
+            da, db = cell_of(self.trace)
+            return f"digit probes of {da}x{db} problems"
         what = f"slot effects at step {self.step}" if self.kind == "effects" else "effect map"
         return f"{what} ({self.ablation})"
 

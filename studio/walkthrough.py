@@ -336,8 +336,8 @@ def held_line(found: DigitProbes, k: int) -> str | None:
     if not 0 <= k < found.states:
         return None
     told, lost = held_in_one_slot(found, k)
-    return (f"holds  in one slot ({100 * HELD:.0f}%+ of held-out problems): {', '.join(told) or 'no digit'}"
-            + (f"; in none: {', '.join(lost)}" if lost else ""))
+    held = f"holds  in one slot ({100 * HELD:.0f}%+ of held-out problems): {', '.join(told) or 'no digit'}"
+    return held + (f"; in none: {', '.join(lost)}" if lost else "")
 
 
 def format_walkthrough(trace: Trace, top: int = 3, metrics: dict | None = None,

@@ -5,8 +5,8 @@ for every memory state (the memory entering step k) and every slot, how well a l
 that slot's d numbers alone tells each digit of a, of b and of the product: ridge regression onto
 the digit's one-hot code, fitted in closed form on some problems and scored on others, so a probe
 that memorised its problems scores no better than chance. A slot whose probe tells a's tens on
-99% of the held-out problems (chance: the commonest digit's share, about 10%) holds that digit in
-a form a linear read can take; a digit that no single slot tells is spread over several slots, or
+99% of the held-out problems (chance, what a probe that learnt nothing scores: about 10%) holds
+that digit in a form a linear read can take; a digit that no single slot tells is spread over several slots, or
 not kept at all.
 
 `python -m ttm.probes models/ttm-multiply.pt --cell 2x2` prints, per memory state, each digit's
@@ -56,7 +56,7 @@ class DigitProbes:
     cell: tuple[int, int]
     digits: tuple[str, ...]     # "a0", "a1", ..., "b0", ..., "p0", ... (units first)
     accuracy: torch.Tensor      # [K, m, D] held-out accuracy, memory entering step k, slot s
-    chance: torch.Tensor        # [D] held-out accuracy of always saying the fitted problems' commonest value
+    chance: torch.Tensor        # [D] held-out accuracy of a probe that learnt nothing
     fitted: int                 # problems the probes were fitted on
     held_out: int               # problems they were scored on
 
