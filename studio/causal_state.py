@@ -314,6 +314,7 @@ def probe_overlay(name: str, shape: tuple[int, ...], found: probes.DigitProbes, 
               f"it (a linear probe, {found.held_out} held-out problems); best slot {best} "
               f"{100 * accuracy[best]:.0f}%, {int((accuracy >= probes.HELD).sum())} slots at "
               f"{100 * probes.HELD:.0f}%+")
-    scale = f"colour: grey = chance ({100 * chance:.0f}%) .. orange = always right; blue: below chance"
+    scale = (f"colour: grey = chance ({100 * chance:.0f}%) .. orange = always right; blue: below "
+             f"chance; memory after step {step} likewise")
     values = np.broadcast_to(gain[:, None], shape).astype(np.float32)
     return Overlay(np.ascontiguousarray(values), (-1.0, 1.0), legend, scale=scale)

@@ -1,7 +1,8 @@
 """What the causal tools paint onto the flow view: slot effects over the memory entering the
-current step (the controller's overlay, diverging around 0), and the fx graph's nodes coloured by
-their relative change after the last intervention (unchanged nodes at the dark end), each with a
-legend drawn beside it by the GL text renderer."""
+current step, or the digit probes over the memory entering and leaving it (the controller's
+overlays, diverging around 0), and the fx graph's nodes coloured by their relative change after
+the last intervention (unchanged nodes at the dark end), each with a legend drawn beside it by
+the GL text renderer."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -11,6 +12,7 @@ import numpy as np
 from viz.text import Label, text_layout
 
 MEMORY = "memory.before"
+MEMORY_AFTER = "memory.after"
 MEMORY_LEGEND = "overlay.memory"
 GRAPH_LEGEND = "overlay.graph"
 LEGEND_HEIGHT = 4.0
@@ -39,19 +41,29 @@ def _drop(scene, name: str) -> None:
 
 
 def _paint_memory(scene, controller) -> None:
+    after = controller.overlay(MEMORY_AFTER) if MEMORY_AFTER in scene else None
+    _paint_values(scene, MEMORY_AFTER, after)     # the digit probes paint memory leaving the step too
     overlay = controller.overlay(MEMORY) if MEMORY in scene else None
+    _paint_values(scene, MEMORY, overlay)
     if overlay is None:
         _drop(scene, MEMORY_LEGEND)
-        if MEMORY in scene and scene[MEMORY].range_override is not None:
-            scene.set_range(MEMORY, None)
         return
     group = scene[MEMORY]
-    scene.update_values(MEMORY, overlay.values[tuple(group.layout.indices.T)])
-    scene.set_range(MEMORY, overlay.value_range)
     lo, hi = overlay.value_range
     scale = overlay.scale or f"colour scale: {lo:+.3f} (blue) .. 0 (grey) .. {hi:+.3f} (orange)"
     _legend(scene, MEMORY_LEGEND, [overlay.legend, scale],
             group.layout.tags["origin"], (-0.5, 40.0))   # above the step's header line
+
+
+def _paint_values(scene, name: str, overlay) -> None:
+    """The overlay's values and range on group `name`, or (None) its own range back; its own
+    values come back with every rebuild of the step."""
+    if overlay is None:
+        if name in scene and scene[name].range_override is not None:
+            scene.set_range(name, None)
+        return
+    scene.update_values(name, overlay.values[tuple(scene[name].layout.indices.T)])
+    scene.set_range(name, overlay.value_range)
 
 
 def node_changes(layout, changes: dict[str, float]) -> np.ndarray:

@@ -57,6 +57,7 @@ def test_a_chosen_digit_paints_each_slot_by_how_well_it_alone_tells_it(trace):
     c, sync = synced(trace)
     scene = sync.scene
     own = scene["memory.before"].layout.values.copy()
+    own_after = scene["memory.after"].layout.values.copy()
     with pytest.raises(ValueError, match="not a digit of 123 × 45"):
         c.set_probe_digit("a3")
     from studio.controller import Controller
@@ -80,8 +81,10 @@ def test_a_chosen_digit_paints_each_slot_by_how_well_it_alone_tells_it(trace):
     lines = [label.text for label in scene[MEMORY_LEGEND].layout.tags["labels"]]
     assert lines[0].startswith("a's tens entering step 1: how well each slot alone tells it")
     assert lines[1].startswith(f"colour: grey = chance ({100 * chance:.0f}%)")
-    after = c.overlay("memory.after").values[:, 0]
-    np.testing.assert_allclose(after, np.clip((found.accuracy[2, :, i].numpy() - chance) / (1 - chance), -1, 1))
+    leaving = scene["memory.after"]               # painted too: the memory the step wrote
+    after = np.clip((found.accuracy[2, :, i].numpy() - chance) / (1 - chance), -1, 1)
+    np.testing.assert_allclose(leaving.layout.values, after[leaving.layout.indices[:, 0]], rtol=1e-6)
+    assert leaving.value_range == (-1.0, 1.0)
     best = int(found.accuracy[1, :, i].argmax())
     told = c.slot_digits(Selection("memory.before", (best, 0)))
     assert told.startswith("tells ") and probes.digit_label(found.slot(1, best)[0][0]) in told
@@ -91,7 +94,8 @@ def test_a_chosen_digit_paints_each_slot_by_how_well_it_alone_tells_it(trace):
     c.set_probe_digit(None)
     sync.update()
     np.testing.assert_array_equal(scene["memory.before"].layout.values, own)
-    assert MEMORY_LEGEND not in scene
+    assert MEMORY_LEGEND not in scene and scene["memory.after"].range_override is None
+    np.testing.assert_array_equal(scene["memory.after"].layout.values, own_after)
 
 
 class _Changes:
