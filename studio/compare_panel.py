@@ -37,14 +37,17 @@ class ComparePanel:
         # a resized window; not while a press on its body may be a drag, which imgui applies
         # before Begin and a placement would undo.
         if self.anchored and not self._pressed:
-            imgui.set_next_window_position(*corner, imgui.ALWAYS, 1.0, 1.0)
+            if self.rect is not None and self.rect[2] > w:   # wider than the scene: start at its left
+                imgui.set_next_window_position(x, y + h, imgui.ALWAYS, 0.0, 1.0)
+            else:
+                imgui.set_next_window_position(*corner, imgui.ALWAYS, 1.0, 1.0)
         imgui.set_next_window_bg_alpha(0.85)
         # A header, not a collapsed window: a window's title bar opens on a double click only,
         # and a single click, what a newcomer tries, did nothing. Dragging the body moves it.
         imgui.begin("##compare and graph", False, imgui.WINDOW_NO_TITLE_BAR
                     | imgui.WINDOW_NO_SAVED_SETTINGS | imgui.WINDOW_ALWAYS_AUTO_RESIZE)
         (px, py), (pw, ph) = imgui.get_window_position(), imgui.get_window_size()
-        moved = max(abs(px + pw - corner[0]), abs(py + ph - corner[1])) > 0.5
+        moved = min(abs(px + pw - corner[0]), abs(px - x)) > 0.5 or abs(py + ph - corner[1]) > 0.5
         if self.anchored and self._pressed and moved:
             self.anchored = False
         self.rect = (px, py, pw, ph)

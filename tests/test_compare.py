@@ -145,5 +145,11 @@ def test_the_compare_panel_stands_in_the_scenes_corner_open_or_folded_and_stays_
         assert moved[0] < corner[0] - 250 and moved[1] < corner[1] - 150
         frames(3, away, False)                        # and there it stays
         assert bottom_right() == pytest.approx(moved)
+
+        panel.anchored = True                         # a scene narrower than the panel: it starts
+        scene = (10.0, 40.0, 60.0, 600.0)             # at the scene's left, not off its left edge
+        frames(3, away, False)
+        assert panel.rect[0] == pytest.approx(scene[0]) and bottom_right()[1] == pytest.approx(640.0)
+        assert panel.anchored
     finally:
         imgui.destroy_context(ctx)
