@@ -21,6 +21,7 @@ the FlowShape.
 """
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,7 +40,7 @@ GAP = 14.0                 # between neighbouring blocks of a line
 TITLE = 6.5                # text heights (a capital's), in rows
 GLYPH = 5.0
 TICK = 3.0
-NOTE = 3.2
+NOTE = 4.0
 ARROW = 9.0
 READ_LINKS, WRITE_LINKS = 4, 2   # strongest links kept per read token / per memory slot
 MARKED = 3                 # sources read most and slots changed most, named in the picture
@@ -49,19 +50,23 @@ TICK_COLOUR = (0.6, 0.6, 0.6)
 ANSWER_COLOUR = (1.0, 0.85, 0.3)
 PRODUCT_COLOUR = (0.45, 0.9, 0.45)   # the true product's token, where the step answered another
 DIM_TEXT = 0.22            # brightness of a step that is not the current one
-LEGEND = ("How to read this: each row is a token, one cube per feature",
-          "(orange positive, blue negative, grey near 0).",
-          "Ribbons join what a step reads from and writes to:",
-          "brighter and wider = more weight (the strongest few per token).",
-          "Read: r tokens, each a weighted sum of memory and input tokens.",
-          "Process: a transformer over the r tokens; the output reads them.",
-          "Write: every memory slot becomes a weighted sum of the sources;",
-          "'change' says how far each slot moved.")
-LEGEND_SIGNED = ("The difference of two runs, number by number:",
-                 "the compared run minus the one on view, as in the title.",
-                 "Orange: larger in the compared run, blue: smaller, grey: the same.",
-                 "Ribbons: the links whose weight changed most, brighter = more.",
-                 "Output: how p of each token changed.")
+LEGEND_WIDTH = 46          # characters a legend line holds: at NOTE, no wider than the processed block
+# Each a paragraph of the legend under the processed tokens, wrapped to LEGEND_WIDTH.
+LEGEND_TEXT = ("How to read this: each row is a token, one cube per feature (orange positive, "
+               "blue negative, grey near 0).",
+               "Ribbons join what a step reads from and writes to: brighter and wider = more weight "
+               "(the strongest few per token).",
+               "Read: r tokens, each a weighted sum of memory and input tokens.",
+               "Process: a transformer over the r tokens; the output reads them.",
+               "Write: every memory slot becomes a weighted sum of the sources; 'change' says how "
+               "far each slot moved.")
+LEGEND_SIGNED_TEXT = ("The difference of two runs, number by number: the compared run minus the one "
+                      "on view, as in the title.",
+                      "Orange: larger in the compared run, blue: smaller, grey: the same.",
+                      "Ribbons: the links whose weight changed most, brighter = more.",
+                      "Output: how p of each token changed.")
+LEGEND = tuple(line for text in LEGEND_TEXT for line in textwrap.wrap(text, LEGEND_WIDTH))
+LEGEND_SIGNED = tuple(line for text in LEGEND_SIGNED_TEXT for line in textwrap.wrap(text, LEGEND_WIDTH))
 
 
 @dataclass
