@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import tokens as tok
 from .data import random_operands
 from .model import evaluating
 
