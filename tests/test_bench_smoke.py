@@ -103,3 +103,21 @@ def test_causal_bench_times_every_case_against_its_target(tmp_path):
     assert summary["bench"] == "causal_summary" and summary["problem"] == "12x34"
     assert summary["all_met"] == all(summary[f"{k}_ms"] <= summary[f"{k}_target_ms"]
                                      for k in ("intervention", "slot_effects", "effect_map"))
+
+
+def test_probes_bench_times_each_cell(tmp_path):
+    import copy
+    import torch
+    from ttm import tokens as tok
+    from ttm.checkpoint import save
+    from ttm_fixtures import tiny_model
+    model = copy.deepcopy(tiny_model(seed=3))
+    with torch.no_grad():
+        model.step.head.bias[tok.EOS] = -1e4        # runs that last to the product's end
+    save(model, tmp_path / "tiny.pt")
+    lines = load("probes").main(["--checkpoint", str(tmp_path / "tiny.pt"), "--cells", "1x1", "2x1",
+                                 "--problems", "120", "--fit", "80", "--repeats", "1",
+                                 "--out", str(tmp_path / "p.jsonl")])
+    read = [json.loads(x) for x in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert read == json.loads(json.dumps(lines)) and [r["cell"] for r in read] == ["1x1", "2x1"]
+    assert all(r["ms_min"] > 0 and r["ms_min"] <= r["ms_median"] and r["states"] >= 2 for r in read)

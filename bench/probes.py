@@ -1,0 +1,54 @@
+"""What the digit probes cost (ttm.probes.digit_probes, the job the Why? panel's "memory holds:"
+starts on the causal worker): every slot of every memory state of a cell, probed.
+
+    python -m bench.probes [--checkpoint models/ttm-multiply-4digit.pt] [--cells 2x2 4x4]
+                           [--threads 1] [--repeats 3] [--out docs/probes.jsonl]
+
+One JSON line per cell, the fastest of `--repeats` warm calls with the median beside it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench import report  # noqa: E402
+from bench.causal import timed  # noqa: E402
+from ttm import load, probes  # noqa: E402
+
+
+def main(argv=None) -> list[dict]:
+    p = argparse.ArgumentParser(prog="python -m bench.probes", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", default="models/ttm-multiply-4digit.pt")
+    p.add_argument("--cells", nargs="+", default=["2x2", "4x4"], help="digits of a x b (%(default)s)")
+    p.add_argument("--problems", type=int, default=768)
+    p.add_argument("--fit", type=int, default=512)
+    p.add_argument("--threads", type=int, default=1, help="torch threads (%(default)s)")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--out", default=None, help="write the JSON lines here too")
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    model = load(args.checkpoint)
+    lines = []
+    for text in args.cells:
+        cell = tuple(int(x) for x in text.lower().split("x"))
+        found = probes.digit_probes(model, cell, args.problems, args.fit)
+        line = {"bench": "probes", "cell": text, "states": found.states,
+                "memory_slots": model.config.m, "digits": len(found.digits),
+                "problems": args.problems, "fitted": args.fit,
+                **timed(lambda: probes.digit_probes(model, cell, args.problems, args.fit), args.repeats),
+                "threads": args.threads, "machine": report.machine(args.threads)}
+        lines.append(line)
+        print(json.dumps(line), flush=True)
+    if args.out:
+        report.write_jsonl(args.out, lines)
+    return lines
+
+
+if __name__ == "__main__":
+    main()
