@@ -37,11 +37,12 @@ def main(argv=None) -> list[dict]:
     lines = []
     for text in args.cells:
         cell = tuple(int(x) for x in text.lower().split("x"))
-        found = probes.digit_probes(model, cell, args.problems, args.fit)
-        line = {"bench": "probes", "cell": text, "states": found.states,
-                "memory_slots": model.config.m, "digits": len(found.digits),
-                "problems": args.problems, "fitted": args.fit,
-                **timed(lambda: probes.digit_probes(model, cell, args.problems, args.fit), args.repeats),
+        made = []                     # the timed calls' results: what was probed, for the line
+        timing = timed(lambda: made.append(probes.digit_probes(model, cell, args.problems, args.fit)),
+                       args.repeats)
+        line = {"bench": "probes", "cell": text, "states": made[-1].states,
+                "memory_slots": model.config.m, "digits": len(made[-1].digits),
+                "problems": args.problems, "fitted": args.fit, **timing,
                 "threads": args.threads, "machine": report.machine(args.threads)}
         lines.append(line)
         print(json.dumps(line), flush=True)
