@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -33,16 +31,6 @@ from studio.input_parse import parse_problem  # noqa: E402
 from ttm import causal, load  # noqa: E402
 
 TARGET_MS = {"intervention": 100.0, "slot_effects": 300.0, "effect_map": 2000.0}
-
-
-def timed(fn, repeats: int) -> dict:
-    fn()  # warm: caches, allocator, the fx module
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(1000.0 * (time.perf_counter() - start))
-    return {"ms_min": min(times), "ms_median": statistics.median(times), "repeats": repeats}
 
 
 def main(argv=None) -> list[dict]:
@@ -76,7 +64,7 @@ def main(argv=None) -> list[dict]:
               "threads": args.threads, "machine": report.machine(args.threads)}
     lines = []
     for name, fn in cases.items():
-        line = {"bench": "causal", "case": name, **timed(fn, args.repeats), **common}
+        line = {"bench": "causal", "case": name, **report.timed(fn, args.repeats), **common}
         lines.append(line)
         print(json.dumps(line), flush=True)
     by_case = {line["case"]: line["ms_min"] for line in lines}

@@ -17,7 +17,6 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import report  # noqa: E402
-from bench.causal import timed  # noqa: E402
 from ttm import load, probes  # noqa: E402
 
 
@@ -25,7 +24,8 @@ def main(argv=None) -> list[dict]:
     p = argparse.ArgumentParser(prog="python -m bench.probes", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", default="models/ttm-multiply-4digit.pt")
-    p.add_argument("--cells", nargs="+", default=["2x2", "4x4"], help="digits of a x b (%(default)s)")
+    p.add_argument("--cells", nargs="+", type=probes.parse_cell, default=[(2, 2), (4, 4)],
+                   help="digits of a x b, e.g. 2x2 4x4 (the default)")
     p.add_argument("--problems", type=int, default=768)
     p.add_argument("--fit", type=int, default=512)
     p.add_argument("--threads", type=int, default=1, help="torch threads (%(default)s)")
@@ -35,12 +35,11 @@ def main(argv=None) -> list[dict]:
     torch.set_num_threads(args.threads)
     model = load(args.checkpoint)
     lines = []
-    for text in args.cells:
-        cell = tuple(int(x) for x in text.lower().split("x"))
+    for cell in args.cells:
         made = []                     # the timed calls' results: what was probed, for the line
-        timing = timed(lambda: made.append(probes.digit_probes(model, cell, args.problems, args.fit)),
+        timing = report.timed(lambda: made.append(probes.digit_probes(model, cell, args.problems, args.fit)),
                        args.repeats)
-        line = {"bench": "probes", "cell": text, "states": made[-1].states,
+        line = {"bench": "probes", "cell": f"{cell[0]}x{cell[1]}", "states": made[-1].states,
                 "memory_slots": model.config.m, "digits": len(made[-1].digits),
                 "problems": args.problems, "fitted": args.fit, **timing,
                 "threads": args.threads, "machine": report.machine(args.threads)}

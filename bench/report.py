@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import statistics
+import time
 from pathlib import Path
 
 from ttm.machine import describe as machine  # noqa: F401  (the one description, also ttm.ablate's)
@@ -12,3 +14,15 @@ def write_jsonl(path, lines: list[dict]) -> None:
     with open(path, "w") as f:
         for line in lines:
             f.write(json.dumps(line) + "\n")
+
+
+def timed(fn, repeats: int) -> dict:
+    """The fastest and the median of `repeats` calls of fn, in ms, after one warm call (caches,
+    allocator, an fx module): on a shared machine slower repeats measure the other processes."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(1000.0 * (time.perf_counter() - start))
+    return {"ms_min": min(times), "ms_median": statistics.median(times), "repeats": repeats}

@@ -87,6 +87,8 @@ def test_the_command_line_prints_each_state_and_refuses_bad_input(model, tmp_pat
     assert "error:" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         probes.main([str(path), "--cell", "two"])
+    assert "'two': write a cell as digits of a x digits of b" in capsys.readouterr().err
+    assert probes.parse_cell("2X3") == (2, 3)
 
 
 def test_over_chance_is_zero_at_chance_one_when_always_right_and_negative_below():

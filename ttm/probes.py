@@ -93,6 +93,16 @@ def held_in_one_slot(found: "DigitProbes", k: int) -> tuple[list[str], list[str]
             [digit_label(h.digit) for h in held if h.best < HELD])
 
 
+def parse_cell(text: str) -> tuple[int, int]:
+    """"2x3" -> (2, 3): the command lines' type for a cell (argparse shows the message)."""
+    try:
+        da, db = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: write a cell as digits of a x digits of b, "
+                                         "e.g. 2x3") from None
+    return da, db
+
+
 def digit_names(cell: tuple[int, int]) -> tuple[str, ...]:
     """The digits probed in a cell: a's, b's and the product's, units first ("a0", ..., "p0", ...)."""
     da, db = cell
@@ -196,16 +206,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ttm.probes", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint")
-    parser.add_argument("--cell", default="2x2", help="digits of a x digits of b (default: 2x2)")
+    parser.add_argument("--cell", type=parse_cell, default=(2, 2),
+                        help="digits of a x digits of b (default: 2x2)")
     parser.add_argument("--problems", type=int, default=768, help="problems run (default: 768)")
     parser.add_argument("--fit", type=int, default=512,
                         help="of which the probes are fitted on (default: 512; the rest score them)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    try:
-        da, db = (int(x) for x in args.cell.lower().split("x"))
-    except ValueError:
-        parser.error(f"--cell {args.cell!r}: write it as 2x3")
+    da, db = args.cell
     try:
         model = load(args.checkpoint)
         probes = digit_probes(model, (da, db), args.problems, args.fit, args.seed)
