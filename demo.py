@@ -100,7 +100,7 @@ def run_text(model, problem, args, read=input, out=None) -> int:
     others = tables_beside(args.checkpoint)
     while problem is not None:
         trace = model.trace(*problem)
-        found = digit_probes(model, (len(str(trace.a)), len(str(trace.b)))) if args.probes else None
+        found = digit_probes(model, trace.cell) if args.probes else None
         print(format_walkthrough(trace, top=args.top, metrics=getattr(model, "metrics", {}),
                                  others=others, probes=found), file=out)
         if not interactive:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import imgui
 import numpy as np
 
-from studio.causal_state import cell_of
 from studio.controller import Controller
 from studio.panel_frame import BAD, DIM, GOOD, MARGIN, WARN, Rect, begin_panel, fmt
 from studio.walkthrough import guess_note
@@ -144,7 +143,7 @@ class CausalPanel:
         c = self.controller
         if c.trace is None:
             return
-        names = probes.digit_names(cell_of(c.trace))
+        names = probes.digit_names(c.trace.cell)
         current = names.index(c.probe_digit) + 1 if c.probe_digit in names else 0
         imgui.text_colored("memory holds:", *DIM)
         imgui.same_line()

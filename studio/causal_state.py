@@ -43,14 +43,10 @@ class Job:
     @property
     def label(self) -> str:
         if self.kind == "probes":
-            da, db = cell_of(self.trace)
+            da, db = self.trace.cell
             return f"digit probes of {da}x{db} problems"
         what = f"slot effects at step {self.step}" if self.kind == "effects" else "effect map"
         return f"{what} ({self.ablation})"
-
-
-def cell_of(trace: Trace) -> tuple[int, int]:
-    return len(str(trace.a)), len(str(trace.b))
 
 
 class Cancelled(Exception):
@@ -165,7 +161,7 @@ class CausalState:
         """The digit probes of the trace's model and cell, once computed (whatever the digit)."""
         if trace is None or trace.model is None:
             return None
-        return self._probes.get(trace.model, {}).get(cell_of(trace))
+        return self._probes.get(trace.model, {}).get(trace.cell)
 
     def source_for(self, model) -> Trace | None:
         """The source problem traced by `model` (traced again when the model on view changed:
@@ -178,8 +174,7 @@ class CausalState:
         """The "mean" ablation's memory entering `step` if the worker computed it already (for
         this model), else None: asking the UI thread's model for it costs a second of work."""
         twin = self._private.get(trace.model)
-        cell = (len(str(trace.a)), len(str(trace.b)))
-        return None if twin is None else causal.cached_mean_memory(twin, cell, step)
+        return None if twin is None else causal.cached_mean_memory(twin, trace.cell, step)
 
     def follow(self, trace: Trace | None, step: int) -> bool:
         """Keep finished results of `trace` (others are stale: dropped) and ask for what is
@@ -187,7 +182,7 @@ class CausalState:
         got = False
         for job, value, error in self._worker.take():
             if job.kind == "probes" and not error:
-                self._probes.setdefault(job.trace.model, {})[cell_of(job.trace)] = value
+                self._probes.setdefault(job.trace.model, {})[job.trace.cell] = value
                 got = got or job.trace is trace
             elif job.trace is trace:
                 if error:
@@ -241,7 +236,7 @@ class CausalState:
         if source is not None and source.model is job.trace.model:
             source = Trace(trace.model, source.a, source.b, source.tensors, source.config)
         if job.kind == "probes":
-            return lambda on_step: probes.digit_probes(trace.model, cell_of(trace), on_state=on_step)
+            return lambda on_step: probes.digit_probes(trace.model, trace.cell, on_state=on_step)
         if job.kind == "effects":
             return lambda on_step: causal.ablate_slots(trace, job.step, job.ablation, source, on_step)
         return lambda on_step: causal.effect_map(trace, job.ablation, source, on_step)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.causal_state import EffectMap, Overlay, cell_of, overlay, probe_overlay
+from studio.causal_state import EffectMap, Overlay, overlay, probe_overlay
 from studio.input_parse import parse_problem
 from studio.interventions import (Intervention, Target, ablate, editable, scale_slot, set_value,
                                   target_of)
@@ -154,7 +154,7 @@ class Intervening:
         product's hundreds; see ttm.probes), or stop (None). The probes of the model and cell
         on view are computed off the UI thread; ValueError for a digit the cell does not have."""
         if digit is not None:
-            names = probes.digit_names(cell_of(editable(self.trace, self.keep_models)))
+            names = probes.digit_names(editable(self.trace, self.keep_models).cell)
             if digit not in names:
                 raise ValueError(f"{digit!r} is not a digit of {self.trace.problem}: one of {names}")
             self._causal.overlay = False

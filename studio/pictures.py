@@ -5,8 +5,8 @@
 The scene alone, as the window shows it between the panels: 37 × 42 at step 1 (flow.png), the fx
 graph under it (graph.png), 38 × 42 − 37 × 42 at step 1 (compare.png), the slot effects of step 1
 painted over its memory (causal.png), and the graph coloured by how far each node moved once the
-slot that matters most is set to its mean (propagation.png), and the memory entering step 2
-painted by how well each slot alone tells the product's tens (probes.png).
+slot that matters most is set to its mean (propagation.png), and the memory entering and leaving
+step 2 painted by how well each slot alone tells a's tens (probes.png).
 """
 from __future__ import annotations
 

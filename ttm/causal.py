@@ -78,7 +78,7 @@ def replacement_memory(trace, t: int, ablation: str, source=None) -> torch.Tenso
     if ablation == "zero":
         return torch.zeros_like(memory)
     if ablation == "mean":
-        return mean_memory(trace.model, (len(str(trace.a)), len(str(trace.b))), t)
+        return mean_memory(trace.model, trace.cell, t)
     if ablation == "source":
         if source is None:
             raise ValueError('the "source" ablation takes memory from a second trace: pass source=')

@@ -17,6 +17,7 @@ import time
 import torch
 
 from . import tokens as tok
+from .confidence import cell_of
 from .hooks import capture, edit, hook_points
 from .model import evaluating
 
@@ -59,6 +60,11 @@ class Trace:
     @property
     def answer(self) -> int | None:
         return tok.answer_to_number(self.answer_tokens)
+
+    @property
+    def cell(self) -> tuple[int, int]:
+        """(digits of a, digits of b): the problem's cell in the evaluation table."""
+        return cell_of(self.a, self.b)
 
     @property
     def answer_logp(self) -> float:
