@@ -19,7 +19,6 @@ The last line sums them up against the targets (100 ms, 300 ms, 2 s).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -64,15 +63,12 @@ def main(argv=None) -> list[dict]:
               "threads": args.threads, "machine": report.machine(args.threads)}
     lines = []
     for name, fn in cases.items():
-        line = {"bench": "causal", "case": name, **report.timed(fn, args.repeats), **common}
-        lines.append(line)
-        print(json.dumps(line), flush=True)
+        report.emit(lines, {"bench": "causal", "case": name, **report.timed(fn, args.repeats), **common})
     by_case = {line["case"]: line["ms_min"] for line in lines}
     summary = {"bench": "causal_summary", **{f"{k}_ms": by_case[k] for k in TARGET_MS},
                **{f"{k}_target_ms": v for k, v in TARGET_MS.items()},
                "all_met": all(by_case[k] <= v for k, v in TARGET_MS.items()), **common}
-    lines.append(summary)
-    print(json.dumps(summary), flush=True)
+    report.emit(lines, summary)
     if args.out:
         report.write_jsonl(args.out, lines)
     return lines

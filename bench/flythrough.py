@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import json
 import os
 import tempfile
 import time
@@ -223,10 +222,6 @@ def main(argv=None) -> dict:
 
     lines = []
 
-    def emit(line: dict) -> None:
-        lines.append(line)
-        print(json.dumps(line), flush=True)
-
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "fly.pt")
         trainer = Trainer(TrainConfig(device="auto", out=out, resume=args.checkpoint, seed=0,
@@ -241,7 +236,7 @@ def main(argv=None) -> dict:
         time.sleep(SETTLE_S)
         steps = StepTimes(trainer)
         no_view = steps.rate(lambda s: sleep_sampling(steps, s), args.seconds)
-        emit({"phase": "no_view", "seconds": args.seconds, "train_ex_s": round(no_view, 2)})
+        report.emit(lines, {"phase": "no_view", "seconds": args.seconds, "train_ex_s": round(no_view, 2)})
 
         viewer = make_viewer(controller, steps, graph=graph, size=size,
                              caption="Token Turing Machine - fly-through", fps_target=args.fps_target,
@@ -251,27 +246,28 @@ def main(argv=None) -> dict:
             viewer.run_for(SETTLE_S)
             drawn = []
             idle = steps.rate(lambda s: drawn.extend(viewer.run_for(s)), args.seconds)
-            emit({"phase": "idle_view", "seconds": args.seconds, "frames": len(drawn),
-                  "train_ex_s": round(idle, 2)})
+            report.emit(lines, {"phase": "idle_view", "seconds": args.seconds, "frames": len(drawn),
+                                "train_ex_s": round(idle, 2)})
             cam = viewer.scene.camera
             path = FlyPath(viewer.scene, cam.position.copy(), cam.focus.copy())
             log = []
             flying = steps.rate(lambda s: log.extend(viewer.run_for(s, path)), args.seconds)
-            emit({**flying_line(log, args.seconds, path.segments), "train_ex_s": round(flying, 2)})
+            report.emit(lines, {**flying_line(log, args.seconds, path.segments),
+                                "train_ex_s": round(flying, 2)})
         finally:
             viewer.close()              # on_quit: the trainer stops (and saves into tmp)
         fly = lines[-1]
-        emit({"bench": "flythrough", "layout": layout, "size": list(size),
-              "seconds_per_phase": args.seconds,
-              "frame_ms_p50": fly["frame_ms"]["p50"], "frame_ms_p95": fly["frame_ms"]["p95"],
-              "frame_ms_max": fly["frame_ms"]["max"], "draw_ms_p95": fly["draw_ms"]["p95"],
-              "fps_target": viewer.adaptive.target_fps,
-              "train_ex_s_no_view": round(no_view, 2), "train_ex_s_idle_view": round(idle, 2),
-              "train_ex_s_flying": round(flying, 2), "idle_vs_no_view": round(idle / no_view, 3),
-              "flying_vs_no_view": round(flying / no_view, 3), "idle_frames": lines[1]["frames"],
-              "torch_threads": torch_threads, "lp_num_threads": lp_threads,
-              "gl": gl, "machine": report.machine(torch_threads),
-              "load": round(os.getloadavg()[0], 2)})
+        report.emit(lines, {"bench": "flythrough", "layout": layout, "size": list(size),
+                            "seconds_per_phase": args.seconds,
+                            "frame_ms_p50": fly["frame_ms"]["p50"], "frame_ms_p95": fly["frame_ms"]["p95"],
+                            "frame_ms_max": fly["frame_ms"]["max"], "draw_ms_p95": fly["draw_ms"]["p95"],
+                            "fps_target": viewer.adaptive.target_fps,
+                            "train_ex_s_no_view": round(no_view, 2), "train_ex_s_idle_view": round(idle, 2),
+                            "train_ex_s_flying": round(flying, 2), "idle_vs_no_view": round(idle / no_view, 3),
+                            "flying_vs_no_view": round(flying / no_view, 3), "idle_frames": lines[1]["frames"],
+                            "torch_threads": torch_threads, "lp_num_threads": lp_threads,
+                            "gl": gl, "machine": report.machine(torch_threads),
+                            "load": round(os.getloadavg()[0], 2)})
     if args.out:
         report.write_jsonl(args.out, lines)
     return lines[-1]

@@ -76,11 +76,9 @@ def main(argv=None) -> int:
                 layout = LayeredGraphMapper().map("graph", graph, anchors, use_dot=use_dot)
                 best = min(best, time.perf_counter() - t0)
                 engine = layout.tags["engine"]
-            line = {"benchmark": "graph_layout", "nodes": len(graph.nodes), "edges": len(graph.edges),
-                    "asked_dot": use_dot, "engine": engine, "seconds": round(best, 4),
-                    "target_s": 5.0, "dot_limit": DOT_LIMIT, "machine": machine}
-            print(line)
-            lines.append(line)
+            report.emit(lines, {"bench": "graph_layout", "nodes": len(graph.nodes), "edges": len(graph.edges),
+                                "asked_dot": use_dot, "engine": engine, "seconds": round(best, 4),
+                                "target_s": 5.0, "dot_limit": DOT_LIMIT, "machine": machine})
     report.write_jsonl(args.out, lines)
     return 0
 

@@ -9,7 +9,6 @@ One JSON line per cell, the fastest of `--repeats` warm calls with the median be
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -43,8 +42,7 @@ def main(argv=None) -> list[dict]:
                 "memory_slots": model.config.m, "digits": len(made[-1].digits),
                 "problems": args.problems, "fitted": args.fit, **timing,
                 "threads": args.threads, "machine": report.machine(args.threads)}
-        lines.append(line)
-        print(json.dumps(line), flush=True)
+        report.emit(lines, line)
     if args.out:
         report.write_jsonl(args.out, lines)
     return lines

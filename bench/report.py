@@ -9,6 +9,14 @@ from pathlib import Path
 from ttm.machine import describe as machine  # noqa: F401  (the one description, also ttm.ablate's)
 
 
+def emit(lines: list[dict], line: dict) -> dict:
+    """Keep a figure for --out and print it as the one JSON line it is (progress and summaries
+    for people go to stderr, so that stdout stays JSON lines)."""
+    lines.append(line)
+    print(json.dumps(line), flush=True)
+    return line
+
+
 def write_jsonl(path, lines: list[dict]) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as f:

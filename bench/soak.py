@@ -15,7 +15,6 @@ or after that time to the last one, the figure a long run is judged by.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import signal
 import subprocess
@@ -55,11 +54,6 @@ def summarize(samples: list[dict], full_at_s: float | None) -> dict:
             "samples_after_full": len(after)}
 
 
-def _say(lines: list[dict], line: dict) -> None:
-    lines.append(line)
-    print(json.dumps(line), flush=True)
-
-
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python3 bench/soak.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -96,8 +90,8 @@ def main(argv=None) -> list[dict]:
         start = time.monotonic()
         while proc.poll() is None:
             t = time.monotonic() - start
-            _say(lines, {"bench": "soak", "t_s": round(t, 1), "minute": round(t / 60, 2),
-                         **memory(proc.pid)})
+            report.emit(lines, {"bench": "soak", "t_s": round(t, 1), "minute": round(t / 60, 2),
+                                **memory(proc.pid)})
             if t >= 60 * args.minutes:
                 break
             time.sleep(min(args.every, max(0.0, 60 * args.minutes - t)))
@@ -110,13 +104,13 @@ def main(argv=None) -> list[dict]:
     m = re.search(r"snapshots (\d+), training step (\d+), saved (\S+)", out_log.read_text())
     snapshots = int(m.group(1)) if m else None
     full_at = duration * args.history / snapshots if snapshots and snapshots >= args.history else None
-    _say(lines, {"bench": "soak_summary", "minutes": round(duration / 60, 2),
-                 "every_s": args.every, "history": args.history,
-                 "snapshot_every_s": args.snapshot_every, "snapshots": snapshots,
-                 "history_full_at_s": None if full_at is None else round(full_at),
-                 **summarize(lines, full_at), "exit_status": status,
-                 "saved_on_sigterm": bool(m and m.group(3) != "nothing"),
-                 "app_args": args.app_args, "machine": report.machine(None)})
+    report.emit(lines, {"bench": "soak_summary", "minutes": round(duration / 60, 2),
+                        "every_s": args.every, "history": args.history,
+                        "snapshot_every_s": args.snapshot_every, "snapshots": snapshots,
+                        "history_full_at_s": None if full_at is None else round(full_at),
+                        **summarize(lines, full_at), "exit_status": status,
+                        "saved_on_sigterm": bool(m and m.group(3) != "nothing"),
+                        "app_args": args.app_args, "machine": report.machine(None)})
     if args.out:
         report.write_jsonl(args.out, lines)
     return lines

@@ -194,7 +194,8 @@ def run(args) -> list[dict]:
             try:
                 times = measure(cfg, batch, args.steps, repeats, k, compile_ttm=compiled)
             except Exception as err:  # torch.compile needs a working C++ toolchain
-                lines.append({"model": name, "batch": batch, "error": f"{type(err).__name__}: {err}"})
+                report.emit(lines, {"bench": "step_cost", "model": name, "batch": batch,
+                                    "error": f"{type(err).__name__}: {err}"})
                 print(f"{name} at batch {batch} failed: {err}", file=sys.stderr)
                 continue
             models = [name] if compiled else [name, "transformer_kv"]
@@ -205,24 +206,25 @@ def run(args) -> list[dict]:
                 best[model] = ms
                 for t, raw in zip(args.steps, raws):
                     q = statistics.quantiles(raw, n=4) if len(raw) > 1 else raw * 3
-                    lines.append({"bench": "step_cost", "model": model, "batch": batch, "step": t,
-                                  "history_tokens": t * k if model == "transformer_kv" else None,
-                                  "ms_min": round(min(raw), 4), "ms_p25": round(q[0], 4),
-                                  "ms_median": round(q[1], 4), "ms_p75": round(q[2], 4),
-                                  "repeats": repeats, "tokens_per_step": k, "machine": machine})
+                    report.emit(lines, {"bench": "step_cost", "model": model, "batch": batch, "step": t,
+                                        "history_tokens": t * k if model == "transformer_kv" else None,
+                                        "ms_min": round(min(raw), 4), "ms_p25": round(q[0], 4),
+                                        "ms_median": round(q[1], 4), "ms_p75": round(q[2], 4),
+                                        "repeats": repeats, "tokens_per_step": k, "machine": machine})
         if "ttm" in best and "transformer_kv" in best:
             ttm_ms, base_ms = best["ttm"], best["transformer_kv"]
             cross = crossover(args.steps, ttm_ms, base_ms)
             spread = (max(ttm_ms) - min(ttm_ms)) / statistics.median(ttm_ms)
-            lines.append({"bench": "step_cost_crossover", "batch": batch, **cross,
-                          "ttm_ms": round(statistics.median(ttm_ms), 4),
-                          "ttm_spread": round(spread, 3),
-                          "baseline_growth": round(base_ms[-1] / base_ms[0], 3)})
+            report.emit(lines, {"bench": "step_cost_crossover", "batch": batch, **cross,
+                                "ttm_ms": round(statistics.median(ttm_ms), 4),
+                                "ttm_spread": round(spread, 3),
+                                "baseline_growth": round(base_ms[-1] / base_ms[0], 3)})
             where = ("none" if cross["step"] is None else
                      f"step {cross['step']:.0f}" + (" (extrapolated)" if cross["extrapolated"] else ""))
             print(f"batch {batch}: TTM {statistics.median(ttm_ms):.3f} ms/step (spread "
                   f"{100 * spread:.0f}% over steps {args.steps[0]}..{args.steps[-1]}); KV-cached "
-                  f"transformer {base_ms[0]:.3f} -> {base_ms[-1]:.3f} ms/step; crossover: {where}")
+                  f"transformer {base_ms[0]:.3f} -> {base_ms[-1]:.3f} ms/step; crossover: {where}",
+                  file=sys.stderr)
     return lines
 
 

@@ -113,8 +113,8 @@ def main(argv=None) -> list[dict]:
                 loop.run(args.warmup_steps)
             warmup_s = time.perf_counter() - start
         except Exception as err:  # torch.compile needs a working C++ toolchain
-            lines.append({"bench": "train_throughput", "compiled": compiled,
-                          "error": f"{type(err).__name__}: {err}"})
+            report.emit(lines, {"bench": "train_throughput", "compiled": compiled,
+                                "error": f"{type(err).__name__}: {err}"})
             print(f"compiled={compiled} failed: {err}", file=sys.stderr)
             continue
         totals = {name: [0, 0.0] for name in loops}
@@ -129,16 +129,16 @@ def main(argv=None) -> list[dict]:
         plain_rate = totals["plain"][0] / totals["plain"][1]
         eager_plain = eager_plain or plain_rate
         for name, (examples, seconds) in totals.items():
-            lines.append({"bench": "train_throughput", "loop": name, "compiled": compiled,
-                          "examples_per_s": round(examples / seconds, 2),
-                          "ratio_to_plain": round(examples / seconds / plain_rate, 4),
-                          "ratio_to_eager_plain": round(examples / seconds / eager_plain, 4),
-                          "examples": examples, "seconds": round(seconds, 2),
-                          "warmup_s": round(warmup_s, 1), "batch_size": args.batch_size,
-                          "stage": args.stage, "machine": machine})
+            report.emit(lines, {"bench": "train_throughput", "loop": name, "compiled": compiled,
+                                "examples_per_s": round(examples / seconds, 2),
+                                "ratio_to_plain": round(examples / seconds / plain_rate, 4),
+                                "ratio_to_eager_plain": round(examples / seconds / eager_plain, 4),
+                                "examples": examples, "seconds": round(seconds, 2),
+                                "warmup_s": round(warmup_s, 1), "batch_size": args.batch_size,
+                                "stage": args.stage, "machine": machine})
             print(f"{'compiled ' if compiled else ''}{name}: {examples / seconds:.1f} ex/s "
                   f"({examples / seconds / plain_rate:.3f}x plain, "
-                  f"{examples / seconds / eager_plain:.3f}x eager plain)")
+                  f"{examples / seconds / eager_plain:.3f}x eager plain)", file=sys.stderr)
     report.write_jsonl(args.out, lines)
     return lines
 

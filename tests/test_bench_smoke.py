@@ -17,12 +17,17 @@ def load(name):
     return module
 
 
-def test_step_cost(tmp_path):
+def printed(capsys) -> list[dict]:
+    """What a bench printed on stdout, which must be JSON lines only (people's text: stderr)."""
+    return [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+
+
+def test_step_cost(tmp_path, capsys):
     bench = load("step_cost")
     lines = bench.main(["--small", "--steps", "1", "4", "16", "--batch", "2", "--repeats", "2",
                         "--out", str(tmp_path / "s.jsonl"), "--png", str(tmp_path / "s.png")])
     read = [json.loads(x) for x in (tmp_path / "s.jsonl").read_text().splitlines()]
-    assert read == json.loads(json.dumps(lines))
+    assert read == json.loads(json.dumps(lines)) == printed(capsys)
     assert {r["model"] for r in read if "model" in r} == {"ttm", "transformer_kv"}
     assert read[-1]["bench"] == "step_cost_crossover"
     drawn = read_chart(tmp_path / "s.png")
@@ -68,10 +73,11 @@ def test_cached_decoder_matches_full_causal_recompute():
     torch.testing.assert_close(stepped, full)
 
 
-def test_train_throughput(tmp_path):
+def test_train_throughput(tmp_path, capsys):
     bench = load("train_throughput")
     lines = bench.main(["--small", "--rounds", "1", "--block-steps", "2", "--warmup-steps", "1",
                         "--modes", "cli", "cli_bf16", "--out", str(tmp_path / "t.jsonl")])
+    assert printed(capsys) == json.loads(json.dumps(lines))
     assert [r["loop"] for r in lines] == ["plain", "trainer_cli", "trainer_cli_bf16"]
     assert all(r["examples_per_s"] > 0 for r in lines)
     assert "cpus" in lines[0]["machine"] and "torch thread(s)" in lines[0]["machine"]
@@ -85,6 +91,15 @@ def test_plain_loop_uses_the_models_optimizer_split():
     decay, no_decay = loop.optimizer.param_groups
     assert decay["weight_decay"] == 0.3 and no_decay["weight_decay"] == 0.0
     assert any(p is loop.model.token_embedding.weight for p in no_decay["params"])
+
+
+def test_graph_layout_bench_prints_what_it_writes(tmp_path, capsys):
+    assert load("graph_layout").main(["--nodes", "60", "--repeats", "1",
+                                      "--out", str(tmp_path / "g.jsonl")]) == 0
+    read = [json.loads(x) for x in (tmp_path / "g.jsonl").read_text().splitlines()]
+    assert read == printed(capsys)
+    assert [(r["bench"], r["asked_dot"]) for r in read] == [("graph_layout", True), ("graph_layout", False)]
+    assert all(r["seconds"] > 0 for r in read)
 
 
 def test_causal_bench_times_every_case_against_its_target(tmp_path):
