@@ -36,8 +36,10 @@ def main(argv=None) -> list[dict]:
     lines = []
     for cell in args.cells:
         made = []                     # the timed calls' results: what was probed, for the line
-        timing = report.timed(lambda: made.append(probes.digit_probes(model, cell, args.problems, args.fit)),
-                       args.repeats)
+        def probe():
+            made.append(probes.digit_probes(model, cell, args.problems, args.fit))
+
+        timing = report.timed(probe, args.repeats)
         line = {"bench": "probes", "cell": f"{cell[0]}x{cell[1]}", "states": made[-1].states,
                 "memory_slots": model.config.m, "digits": len(made[-1].digits),
                 "problems": args.problems, "fitted": args.fit, **timing,
