@@ -1,9 +1,10 @@
 """The fx graph in the flow view: laid out in lanes (viz.mappers.layered) on a worker thread, so a
 large graph never holds up the window; placed under the current step's flow; lane titles and node
-names in GL text (names are small: they read close up, the inspector names a hovered node); the
-processing unit's layers collapsible to one node each; and linked to the flow both ways through
-the hook points (a node's hook produces a tensor the flow draws as a group). The grid view
-draws the same lanes and names (graph_text), laid out once, without the links.
+names in GL text (small: they read close up; from afar the window draws those that fit again in
+its own font, and the inspector names a hovered node); the processing unit's layers collapsible
+to one node each; and linked to the flow both ways through the hook points (a node's hook
+produces a tensor the flow draws as a group). The grid view draws the same lanes and names
+(graph_text), laid out once, without the links.
 
 The model knowledge lives here: which module paths form a layer ("process.blocks.<i>."), and which
 hook point (ttm.hooks) each node is.
@@ -58,28 +59,43 @@ def hook_groups(graph, model) -> list[str | None]:
 
 def short_name(op: str, target: str, name: str) -> str:
     """A node's label in the picture: its module's last name ("qkv"), its function or method
-    ("matmul"), or its own name for inputs and the output; the inspector gives the full one."""
+    ("matmul"), or its own name for inputs and the output; the inspector gives the full one.
+    A module numbered in its parent (nn.Sequential's) is named with it: "mlp.0"."""
     if op in ("call_module", "get_attr"):
-        return target.rsplit(".", 1)[-1]
+        parts = target.split(".")
+        return ".".join(parts[-2:]) if parts[-1].isdigit() else parts[-1]   # "mlp.0", not "0"
     if op in ("call_function", "call_method"):
         return target
     return name
 
 
+def name_rank(op: str, target: str) -> int:
+    """Which names come first where not all fit (viz.labels.stand_ins keeps the order among text
+    of one size): the inputs and output, the named modules, functions, methods, and the
+    bookkeeping of getitem and attributes last."""
+    if op in ("call_function", "call_method") and target in ("getitem", "getattr"):
+        return 5
+    return {"placeholder": 0, "output": 0, "call_module": 1, "call_function": 2,
+            "call_method": 3}.get(op, 4)
+
+
 def graph_text(nodes: VoxelLayout) -> VoxelLayout:
     """The "graph.text" group of a laid-out graph (viz.mappers.layered), in its local frame: the
     lane titles left of the lanes, each node's short name above it, and under the lanes what
-    the node colours mean (the categorical scale)."""
+    the node colours mean (the categorical scale). The names go most telling first (name_rank)."""
     labels = [Label(lane.title, (-4.0, (lane.top + lane.bottom) / 2, 0.0), LANE_TITLE, TITLE_COLOUR,
                     align=1.0, valign=0.5) for lane in nodes.tags["lanes"]]
+    names = sorted(zip(nodes.tags["ops"], nodes.tags["targets"], nodes.tags["names"], nodes.positions),
+                   key=lambda node: name_rank(node[0], node[1]))
     labels += [Label(short_name(op, target, name), (x, y + 0.8, 0.0), NODE_NAME, NAME_COLOUR, align=0.5)
-               for op, target, name, (x, y, _) in zip(nodes.tags["ops"], nodes.tags["targets"],
-                                                      nodes.tags["names"], nodes.positions)]
+               for op, target, name, (x, y, _) in names]
     bottom = min(lane.bottom for lane in nodes.tags["lanes"]) - 6.0
     for k, op in enumerate(OPS):
         labels.append(Label(OP_NAMES[op], (k * 16.0, bottom, 0.0), LANE_TITLE * 0.6,
                             tuple(float(c) for c in PALETTE[k % len(PALETTE)])))
-    return text_layout("graph.text", labels)
+    text = text_layout("graph.text", labels)
+    text.tags["stand_ins"] = True       # from afar the names come again in the window's font
+    return text
 
 
 class FlowGraph:

@@ -82,6 +82,8 @@ def test_collapse_and_expand_keep_every_other_node_in_place(use_dot):
     names = folded.tags["names"]
     edges = {(names[a], names[b]) for a, b in folded.edges}
     assert ("b0_mlp", "layer 1") in edges and ("layer 1", "b2_h0") in edges
+    assert full.label == f"graph [{full.count} nodes, {len(full.edges)} edges]"
+    assert folded.label == f"graph [{folded.count} nodes, {len(folded.edges)} edges; {full.count} uncollapsed]"
     again = mapper.map("graph", graph, anchors_of(graph), use_dot=use_dot)
     np.testing.assert_array_equal(again.positions, full.positions)
 

@@ -6,7 +6,7 @@ import pytest
 
 from viz.mappers import map_tensor
 from viz.mappers.generic import GenericMapper
-from viz.labels import fit_labels
+from viz.labels import READABLE_PX, fit_labels, stand_ins
 from viz.placement import CHAR_WIDTH, MAX_RATIO, place
 from viz.scene import Scene
 
@@ -168,3 +168,24 @@ def test_labels_seen_from_afar_are_cut_where_the_next_begins():
     assert fitted[2] == ("graph", 0.0, 40.0)               # alone on its line: whole
     assert fitted[3][0] == "att..."                        # cut at the right edge
     assert fit_labels([("x", 0.0, 0.0), ("y", 1.0, 0.0)], width, 13.0, 100.0) == [("y", 1.0, 0.0)]   # no room: dropped
+
+
+def test_stand_ins_replace_small_scene_text_biggest_first_where_it_has_room():
+    def size(text):
+        return 7.0 * len(text), 13.0
+    small = READABLE_PX - 1
+    labels = [("matmul", 100.0, 50.0, 2.0, 0.5, 0.0),          # a node name, centred over its node
+              ("process: layer 0", 150.0, 90.0, small, 1.0, 0.5),  # a lane title, right-aligned
+              ("add", 300.0, 50.0, READABLE_PX, 0.5, 0.0),      # reads in the scene already
+              ("qkv", 140.0, 50.0, 2.0, 0.5, 0.0),              # clear of matmul
+              ("mul", 110.0, 50.0, 2.0, 0.5, 0.0),              # on top of matmul: dropped
+              ("out", 395.0, 50.0, 2.0, 0.5, 0.0)]              # runs past the scene's edge
+    placed = stand_ins(labels, size, inside=(0.0, 0.0, 400.0, 300.0))
+    assert [labels[i][0] for i, *_ in placed] == ["process: layer 0", "matmul", "qkv"]
+    by_text = {labels[i][0]: box for i, *box in placed}
+    assert by_text["matmul"] == [100.0 - 21.0, 50.0 - 13.0, 42.0, 13.0]       # centred, on the baseline
+    assert by_text["process: layer 0"] == [150.0 - 112.0, 90.0 - 6.5, 112.0, 13.0]
+    boxes = list(by_text.values())
+    assert all(a[0] + a[2] <= b[0] or b[0] + b[2] <= a[0] or a[1] + a[3] <= b[1] or b[1] + b[3] <= a[1]
+               for k, a in enumerate(boxes) for b in boxes[k + 1:])
+    assert stand_ins(labels, size, inside=(200.0, 0.0, 400.0, 300.0)) == []   # all out of the scene

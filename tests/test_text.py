@@ -87,3 +87,21 @@ def test_below_full_detail_text_too_small_to_read_is_left_out(gl):
     cam.far = 1e4
     assert render_offscreen(scene, (400, 300), detail=FULL_DETAIL)[..., :3].max() > 0   # a speck, still drawn
     assert render_offscreen(scene, (400, 300), detail=moving)[..., :3].max() == 0
+
+
+def test_project_text_puts_a_labels_anchor_and_capitals_where_the_glyphs_are(gl):
+    """The stand-ins' numbers come from the picture: a text group tagged "stand_ins" projects
+    its label to the pixels its glyphs lit (left end of the baseline, capital height)."""
+    from viz.renderer import Renderer
+    size = (400, 300)
+    labels = [Label("EEE", (0.0, 0.0, 0.0), 2.0, colour=(1.0, 1.0, 1.0))]
+    scene, img = render_text(labels, size)
+    scene["t"].layout.tags["stand_ins"] = True
+    lit = np.argwhere(img[..., :3].max(axis=2) > 128)            # (row, column) from the top
+    [(label, x, y, cap)] = Renderer().project_text(scene, size)
+    assert label is labels[0]
+    assert abs(cap - (lit[:, 0].max() + 1 - lit[:, 0].min())) <= 2
+    assert abs(y - (lit[:, 0].max() + 1)) <= 2
+    assert lit[:, 1].min() - 0.2 * cap <= x <= lit[:, 1].min()    # the pen, a side bearing before the ink
+    scene["t"].layout.tags["stand_ins"] = False
+    assert Renderer().project_text(scene, size) == []

@@ -211,7 +211,7 @@ def flow_step(shape: FlowShape, data: StepArrays, step: int, prefix: str, origin
     proc_rows = g.tier2 - np.arange(s.r, dtype=float)
     add(_block("processed", data.processed, g.proc_x, proc_rows, "diverging",
                rng("processed", (-1.0, 1.0)), origin))
-    p, chosen = np.asarray(data.probs, np.float64), int(data.chosen)
+    p = np.asarray(data.probs, np.float64)
     lengths = np.maximum(1, np.round(np.abs(p) * BAR_LEN)).astype(int)
     tok = np.repeat(np.arange(len(p)), lengths)
     along = np.concatenate([np.arange(n) for n in lengths]).astype(float)

@@ -1,15 +1,21 @@
-"""Group labels on screen: shortened so that none runs into the next one on its line.
+"""Text on screen, in the window's font, over the scene.
 
-Placement leaves room for every label at the framed view; from farther away labels come closer
-together than their text is long, and each is then cut (with "...") where the next one starts.
-Pure arithmetic on pixel positions: the window measures text with its own font.
+Group labels: placement leaves room for every label at the framed view; from farther away labels
+come closer together than their text is long, and each is then cut (with "...") where the next one
+starts. Stand-ins: text drawn in the scene (GL, world-sized) that the view shows too small to read
+gets a screen-sized copy where it has room, the biggest first. Pure arithmetic on pixel
+positions: the window measures text with its own font.
 """
 from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
 ELLIPSIS = "..."
 PAD_PX = 6.0           # kept free before the next label
+READABLE_PX = 8.0      # a capital this tall on screen reads; smaller scene text gets a stand-in
+GAP_PX = 3.0           # kept free around a stand-in
 
 
 def fit_labels(labels: list[tuple[str, float, float]], text_width: Callable[[str], float],
@@ -39,3 +45,33 @@ def fit_text(text: str, room: float, text_width: Callable[[str], float]) -> str:
         else:
             hi = mid - 1
     return text[:lo].rstrip() + ELLIPSIS if lo > 0 else ""
+
+
+def stand_ins(labels: list[tuple[str, float, float, float, float, float]],
+              text_size: Callable[[str], tuple[float, float]],
+              inside: tuple[float, float, float, float],
+              taken=()) -> list[tuple[int, float, float, float, float]]:
+    """`labels`: scene text as (text, x, y, cap_px, align, valign): its anchor in pixels, the
+    height of its capitals on screen and its alignment (viz.text.Label's). Those READABLE_PX
+    tall or more are left to the scene; the others, biggest first (a graph's lane titles before
+    its node names), come back as (index in `labels`, left, top, width, height) of a
+    `text_size` box aligned on the anchor as the scene text is, kept where it lies inside
+    `inside` (x0, y0, x1, y1) and clear of every stand-in kept before it and of the `taken`
+    boxes (left, top, width, height: text already there, such as the group labels)."""
+    small = sorted((i for i, lb in enumerate(labels) if lb[3] < READABLE_PX), key=lambda i: -labels[i][3])
+    x0, y0, x1, y1 = inside
+    kept = []
+    boxes = np.array([(left, top, left + w, top + h) for left, top, w, h in taken], float).reshape(-1, 4)
+    for i in small:
+        text, x, y, _, align, valign = labels[i]
+        w, h = text_size(text)
+        left, top = x - align * w, y - (1.0 - valign) * h
+        box = np.array([left - GAP_PX, top - GAP_PX, left + w + GAP_PX, top + h + GAP_PX])
+        if left < x0 or top < y0 or left + w > x1 or top + h > y1:
+            continue
+        if len(boxes) and ((boxes[:, 0] < box[2]) & (box[0] < boxes[:, 2]) &
+                           (boxes[:, 1] < box[3]) & (box[1] < boxes[:, 3])).any():
+            continue
+        kept.append((i, left, top, w, h))
+        boxes = np.vstack([boxes, box])
+    return kept

@@ -260,21 +260,46 @@ class Renderer:
         """(label, x, y) in pixels from the top-left of a `size` framebuffer for each visible group
         whose label anchor is in front of the camera and inside the view (`viewport` as in
         render); the app draws the text (imgui)."""
-        x0, y0, w, h = (0, 0, *size) if viewport is None else viewport
-        if w <= 0 or h <= 0:
-            return []
         groups = [g for g in scene.shown() if g.layout.label]   # no text: it takes no room
         if not groups:
             return []
-        frame = self._frame(scene, (w, h), view, proj)
         anchors = np.array([np.asarray(g.placement.label_anchor, np.float64) for g in groups])
-        clip = np.c_[anchors, np.ones(len(groups))] @ frame.vp.T
+        xy, seen = self.project_points(scene, anchors, size, view, proj, viewport)
+        return [(g.layout.label, float(x), float(y)) for g, (x, y), ok in zip(groups, xy, seen) if ok]
+
+    def project_text(self, scene: Scene, size: tuple[int, int], view=None, proj=None,
+                     viewport: tuple[int, int, int, int] | None = None) -> list[tuple[object, float, float, float]]:
+        """(label, x, y, cap_px) for each label of the shown text groups tagged "stand_ins" (a
+        graph's names: viz.labels.stand_ins) whose anchor is in view: the anchor in pixels as
+        project_labels gives it, and how tall its capitals come out on screen."""
         out = []
-        for g, (x, y, _, cw) in zip(groups, clip):
-            if cw <= 1e-6 or abs(x) > cw or abs(y) > cw:
+        for g in scene.shown():
+            if not g.layout.tags.get("stand_ins"):
                 continue
-            out.append((g.layout.label, x0 + (x / cw + 1.0) * 0.5 * w, y0 + (1.0 - y / cw) * 0.5 * h))
+            labels = g.layout.tags["labels"]
+            anchors = g.world(np.array([lb.anchor for lb in labels], np.float32)).astype(np.float64)
+            tops = anchors.copy()
+            tops[:, 1] += float(g.placement.scale) * np.array([lb.height for lb in labels])
+            xy, seen = self.project_points(scene, anchors, size, view, proj, viewport)
+            up, _ = self.project_points(scene, tops, size, view, proj, viewport)
+            caps = np.hypot(*(xy - up).T)
+            out += [(lb, float(x), float(y), float(c)) for lb, (x, y), c, ok in zip(labels, xy, caps, seen) if ok]
         return out
+
+    def project_points(self, scene: Scene, world, size: tuple[int, int], view=None, proj=None,
+                       viewport: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """World points [N, 3] -> (pixels [N, 2] from the top-left of a `size` framebuffer, and
+        [N] bool: in front of the camera and inside the view), `viewport` as in render."""
+        world = np.asarray(world, np.float64).reshape(-1, 3)
+        x0, y0, w, h = (0, 0, *size) if viewport is None else viewport
+        if w <= 0 or h <= 0 or not len(world):
+            return np.zeros((len(world), 2)), np.zeros(len(world), bool)
+        clip = np.c_[world, np.ones(len(world))] @ self._frame(scene, (w, h), view, proj).vp.T
+        cw = clip[:, 3]
+        seen = (cw > 1e-6) & (np.abs(clip[:, 0]) <= cw) & (np.abs(clip[:, 1]) <= cw)
+        safe = np.where(cw > 1e-6, cw, 1.0)
+        pixels = np.c_[x0 + (clip[:, 0] / safe + 1.0) * 0.5 * w, y0 + (1.0 - clip[:, 1] / safe) * 0.5 * h]
+        return pixels, seen
 
     def release(self) -> None:
         for instances in self._instances.values():

@@ -39,7 +39,7 @@ from pyglet.window import key, mouse  # noqa: E402
 
 from viz import gl_calls, gl_context  # noqa: E402
 from viz.adaptive import AdaptiveDetail, default_target  # noqa: E402
-from viz.labels import fit_labels  # noqa: E402
+from viz.labels import fit_labels, stand_ins  # noqa: E402
 from viz.lod import FULL_DETAIL  # noqa: E402
 from viz.picking import Pick, Picker  # noqa: E402
 from viz.redraw import MOVING, RedrawSchedule, camera_state  # noqa: E402
@@ -90,6 +90,7 @@ class Viewer(pyglet.window.Window):
         self._untouched = True       # the camera is where frame_all put it: follow resizes
         self._screenshot_to: Path | None = None
         self.imgui = None
+        self._text_sizes: dict[str, tuple[float, float]] = {}   # window-font text boxes, by text
         if ui:
             imgui.create_context()
             imgui.get_io().ini_file_name = None   # no imgui.ini dropped in the working directory
@@ -375,9 +376,31 @@ class Viewer(pyglet.window.Window):
                   self.renderer.project_labels(self.scene, self.get_framebuffer_size(), viewport=vp)]
         draw_list = imgui.get_background_draw_list()
         colour = imgui.get_color_u32_rgba(*LABEL_COLOUR)
-        for text, x, y in fit_labels(labels, lambda t: imgui.calc_text_size(t).x, line,
-                                     (vp[0] + vp[2]) / ratio):
+        taken = []
+        for text, x, y in fit_labels(labels, lambda t: self._text_size(t)[0], line, (vp[0] + vp[2]) / ratio):
             draw_list.add_text(x, y, colour, text)
+            taken.append((x, y, *self._text_size(text)))
+        self._draw_stand_ins(vp, ratio, draw_list, taken)
+
+    def _draw_stand_ins(self, vp, ratio: float, draw_list, taken) -> None:
+        """Scene text that reads too small (a graph's names from afar) again in the window's font,
+        on a dark box that hides the blur under it, where it has room (viz.labels.stand_ins)."""
+        rows = self.renderer.project_text(self.scene, self.get_framebuffer_size(), viewport=vp)
+        if not rows:
+            return
+        labels = [(lb.text, x / ratio, y / ratio, cap / ratio, lb.align, lb.valign) for lb, x, y, cap in rows]
+        inside = (vp[0] / ratio, vp[1] / ratio, (vp[0] + vp[2]) / ratio, (vp[1] + vp[3]) / ratio)
+        back = imgui.get_color_u32_rgba(0.0, 0.0, 0.0, 0.8)
+        for i, left, top, w, h in stand_ins(labels, self._text_size, inside, taken):
+            draw_list.add_rect_filled(left - 1, top, left + w + 1, top + h, back)
+            draw_list.add_text(left, top, imgui.get_color_u32_rgba(*rows[i][0].colour, 1.0), labels[i][0])
+
+    def _text_size(self, text: str) -> tuple[float, float]:
+        size = self._text_sizes.get(text)
+        if size is None:
+            got = imgui.calc_text_size(text)
+            size = self._text_sizes[text] = (got.x, got.y)
+        return size
 
     def save_screenshot(self, path=None) -> Path:
         """Ask for a PNG of the next drawn frame (scene and panels); returns where it will go."""

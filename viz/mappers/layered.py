@@ -202,6 +202,13 @@ class LayeredGraphMapper:
         return collapsed_layout(name, nodes, edges, lay, set(collapsed))
 
 
+def graph_label(name: str, nodes: int, edges: int, all_nodes: int) -> str:
+    """"graph [187 nodes, 220 edges]", or with layers collapsed "graph [65 nodes, 80 edges;
+    187 uncollapsed]": what is drawn, and what it stands for."""
+    more = f"; {all_nodes} uncollapsed" if all_nodes != nodes else ""
+    return f"{name} [{nodes} nodes, {edges} edges{more}]"
+
+
 def collapsed_layout(name: str, nodes, edges: np.ndarray, lay: Layered, collapsed: set[str]) -> VoxelLayout:
     """The layout with the lanes of `collapsed` units each drawn as one node at the lane's centre."""
     keep = np.ones(len(nodes), bool)
@@ -225,7 +232,7 @@ def collapsed_layout(name: str, nodes, edges: np.ndarray, lay: Layered, collapse
     pairs = np.unique(pairs[pairs[:, 0] != pairs[:, 1]], axis=0) if len(pairs) else pairs
     picked = [rows[i] for i in shown]
     return VoxelLayout(
-        name=name, label=f"{name} [{len(nodes)} nodes, {len(edges)} edges]",
+        name=name, label=graph_label(name, len(picked), len(pairs), len(nodes)),
         positions=np.array([r[5] for r in picked]), values=[OPS.index(r[1]) for r in picked],
         indices=np.arange(len(picked))[:, None], colormap="categorical", value_range=(0.0, 255.0),
         edges=pairs,
