@@ -171,10 +171,12 @@ class CausalState:
         return self.source
 
     def known_mean(self, trace: Trace, step: int):
-        """The "mean" ablation's memory entering `step` if the worker computed it already (for
-        this model), else None: asking the UI thread's model for it costs a second of work."""
+        """The "mean" ablation's memory entering `step` if the worker or an ablation on the UI
+        thread computed it already (for this model), else None: computing it takes a second or
+        more of work."""
         twin = self._private.get(trace.model)
-        return None if twin is None else causal.cached_mean_memory(twin, trace.cell, step)
+        known = None if twin is None else causal.cached_mean_memory(twin, trace.cell, step)
+        return causal.cached_mean_memory(trace.model, trace.cell, step) if known is None else known
 
     def follow(self, trace: Trace | None, step: int) -> bool:
         """Keep finished results of `trace` (others are stale: dropped) and ask for what is

@@ -50,6 +50,8 @@ class Controller(Intervening):
         self._live_note = ""         # why following live stopped by itself, for the timeline
         self._causal = CausalState()
         self._renormalize = True     # a weight edit keeps its row a distribution
+        self._keep_edits = False     # edits dropped when another snapshot comes on view
+        self._kept = None            # (edits, (a, b)): the person's edits, made again on snapshots
         self._message = ""
         self._selection: Selection | None = None
         self._hover: Selection | None = None
@@ -138,10 +140,14 @@ class Controller(Intervening):
 
     # -- history -----------------------------------------------------------------------------
     def show_snapshot(self, index: int) -> None:
-        """View history entry `index` (negative counts from the newest); edits are dropped."""
+        """View history entry `index` (negative counts from the newest); edits are dropped, or
+        with keep_edits made again for it."""
         trace = self._history.view(index)
-        if trace is not None:
-            self._show(trace, keep_step=True)
+        if trace is None:
+            return
+        self._show(trace, keep_step=True)
+        if self._keep_edits and self._kept is not None:
+            self._carry_edits(*self._kept)
 
     def set_follow_live(self, follow: bool) -> None:
         self._follow_live = follow
@@ -203,6 +209,7 @@ class Controller(Intervening):
         model.check_operands(a, b)
         self._link.set_sample_problem(a, b)
         self._show(Trace.record(model, a, b))
+        self._kept = None
         self._message = f"now tracing {a} × {b}"
 
     # -- timeline ----------------------------------------------------------------------------

@@ -12,8 +12,8 @@ import numpy as np
 
 from studio.causal_state import EffectMap, Overlay, overlay, probe_overlay
 from studio.input_parse import parse_problem
-from studio.interventions import (Intervention, Target, ablate, editable, scale_slot, set_value,
-                                  target_of)
+from studio.interventions import (Intervention, Target, ablate, carried, editable, scale_slot,
+                                  set_value, target_of)
 from studio.selection import memory_index
 from ttm import Trace, causal, probes
 
@@ -98,19 +98,59 @@ class Intervening:
         except IndexError as err:
             raise ValueError(str(err)) from None
         self._stop_live("edits")
+        self._remember_edits()
         lost = self._edits.unreached()
         self._message = self.answer_change() + (
             f"; {len(lost)} edit(s) at steps the answer no longer reaches hold nowhere" if lost else "")
         self._edits_changed()
         return self.trace
 
+    @property
+    def keep_edits(self) -> bool:
+        """Edits stay in force when another snapshot of training comes on view (scrubbing,
+        replaying, following live), made again for its model: how the same intervention
+        plays out as the model learns."""
+        return self._keep_edits
+
+    def set_keep_edits(self, on: bool) -> None:
+        self._keep_edits = bool(on)
+
+    def _carry_edits(self, edits: list[Intervention], problem: tuple[int, int]) -> None:
+        """Make `edits` (made on `problem`) again on the trace just put on view; those that
+        cannot be are left out of it, each with its reason in the message."""
+        trace = self.trace
+        if (trace.a, trace.b) != problem:
+            self._message = (f"edits not kept: this snapshot traced {trace.problem}, they were made "
+                             f"on {problem[0]} × {problem[1]}")
+            return
+        try:
+            editable(trace, self.keep_models)
+        except ValueError as err:
+            self._message = f"edits not kept: {err}"
+            return
+        dropped = []
+        for edit in edits:
+            try:
+                self._edits.push(carried(edit, self.trace, self._causal.known_mean))
+            except (ValueError, IndexError) as err:
+                dropped.append(f"{edit.what}: {err}")
+        self._message = self.answer_change() + "".join(f"; not kept: {d}" for d in dropped)
+        self._edits_changed()
+
     def undo(self) -> None:
         if self._edits.undo():
+            self._remember_edits()
             self._edits_changed()
 
     def reset_edits(self) -> None:
         if self._edits.revert_all():
+            self._remember_edits()
             self._edits_changed()
+
+    def _remember_edits(self) -> None:
+        """The person changed the edits: the ones keep_edits makes again on other snapshots
+        (kept whole while a snapshot on view cannot take some, or any, of them)."""
+        self._kept = (list(self.edits), (self.trace.a, self.trace.b)) if self.edited else None
 
     def _edits_changed(self) -> None:
         self._timeline.fit(self.trace.steps)

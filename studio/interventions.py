@@ -5,7 +5,10 @@ cell, a slot, slots from a second problem) or a hooked activation of that step (
 of Trace.replay: read or write weights, one layer's attention). It is kept as a function of the
 value it replaces, not as a frozen copy, so that it still holds when an intervention at an
 earlier step changes what flows into it: `compose` re-runs a stack in step order with every
-intervention in force, and at one step in the order the step computes its hooked values.
+intervention in force, and at one step in the order the step computes its hooked values. For
+the same reason an edit of values holds on another model's trace of the same problem (a later
+snapshot of training) as it is; an ablation keeps how it was asked for (`Ablation`) and is made
+again there with that model's memory (`carried`).
 """
 from __future__ import annotations
 
@@ -34,6 +37,14 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Ablation:
+    """How an ablation was asked for, to make it again for another model (`carried`)."""
+    kind: str                            # "zero", "mean" or "source"
+    slots: tuple[int, ...] | None        # None: every slot
+    source: tuple[int, int] | None = None   # (a, b) of the problem a "source" patch took slots from
+
+
+@dataclass(frozen=True)
 class Intervention:
     """`change` maps the value at trace[hook][step] (memory [m, d] or a weight tensor) to the
     value that replaces it."""
@@ -44,6 +55,7 @@ class Intervention:
     key: tuple = ()            # edits of one drag share a key: they merge into one undo entry
     old: float | None = None   # one value's before / after, for the panel (cells, weights)
     new: float | None = None
+    ablation: Ablation | None = None   # set on ablations: their replacement depends on the model
 
     def describe(self) -> str:
         if self.old is None or self.new is None:
@@ -164,7 +176,29 @@ def ablate(trace: Trace, step: int, slots, ablation: str, source: Trace | None =
         memory = memory.clone()
         memory[index] = replacement
         return memory
-    return Intervention(step, "memory", change, f"memory entering step {step}, {which} {how}")
+    asked = Ablation(ablation, None if slots is None else tuple(index.tolist()),
+                     None if source is None else (source.a, source.b))
+    return Intervention(step, "memory", change, f"memory entering step {step}, {which} {how}",
+                        ablation=asked)
+
+
+def carried(edit: Intervention, trace: Trace, known_mean) -> Intervention:
+    """`edit` made for `trace`: another model's trace of the problem it was made on (a training
+    snapshot). An edit of values holds as it is; an ablation is made again with this model's
+    replacement (a "source" patch traces its source problem again, about 30 ms), a "mean" one
+    only where `known_mean(trace, step)` has this model's mean already (computing it takes
+    seconds, too long for a scrub). ValueError, with the reason, where it cannot be made."""
+    asked = edit.ablation
+    if asked is None:
+        return edit
+    known, source = None, None
+    if asked.kind == "mean":
+        known = known_mean(trace, edit.step)
+        if known is None:
+            raise ValueError("this model's mean is not computed yet (ablate again here to compute it)")
+    if asked.kind == "source":
+        source = Trace.record(trace.model, *asked.source)
+    return ablate(trace, edit.step, asked.slots, asked.kind, source, known)
 
 
 def renormalized(weights: torch.Tensor, index: tuple[int, ...], value: float, axis: int) -> torch.Tensor:

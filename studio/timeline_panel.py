@@ -139,10 +139,18 @@ class TimelinePanel:
         if imgui.button("Stop" if c.history_playing else "Replay training", width=120):
             c.toggle_history_play()
         imgui.same_line()
+        changed, keep = imgui.checkbox("keep edits", c.keep_edits)
+        if changed:
+            c.set_keep_edits(keep)
+        if imgui.is_item_hovered():
+            imgui.set_tooltip("edits stay in force on the other snapshots of training\n"
+                              "(made again for each snapshot's model): scrub or replay\n"
+                              "to see how the same intervention plays out as it learns")
+        imgui.same_line()
         shown = c.viewing if c.viewing is not None else n - 1
         entry = c.history[shown]
         _slider(imgui.slider_int, "##history", shown, 0, n - 1,
-                f"snapshot {shown + 1} of {n}: training step {entry.step:,}", max(rect.w - 340, 60),
+                f"snapshot {shown + 1} of {n}: training step {entry.step:,}", max(rect.w - 450, 60),
                 c.scrub_history)
         imgui.same_line()
         _slider(imgui.slider_float, "##hspeed", c.history_speed, 1.0, 60.0, "%.0f snaps/s", 100,

@@ -530,6 +530,60 @@ def test_selecting_or_editing_stops_following_live_so_nothing_is_lost(trace):
     assert c.trace is newer                          # ... which a snapshot no longer replaces
 
 
+def test_kept_edits_are_made_again_for_each_snapshot_of_training(trace):
+    """keep_edits: another snapshot (another model, the same problem) comes on view with the
+    edits in force; a value edit as it is, a patch made again from that model's trace of its
+    source; a mean ablation where that model's mean is known, else left out with the reason; a
+    snapshot of another problem takes none, and the edits come back on the next that can.
+    Without it, edits are dropped."""
+    newer, third = (long_trace(tiny_model(seed=s), min_steps=5) for s in (4, 5))
+    c = Controller(history_size=10)
+    for k, t in enumerate((trace, newer, third)):
+        c.add_snapshot(_snap(t, k + 1))
+    c.scrub_history(0)
+    c.set_step(1)
+    c.select("memory.before", (1, 1))
+    c.edit_selected(2.0)
+    c.set_step(2)
+    c.patch("7x8", slots=[3])
+    c.scrub_history(1)                               # not kept: the default
+    assert c.trace is newer and not c.edited
+    c.scrub_history(0)
+    c.set_step(1)
+    c.select("memory.before", (1, 1))
+    c.edit_selected(2.0)
+    c.set_step(2)
+    c.patch("7x8", slots=[3])
+    c.set_keep_edits(True)
+    c.scrub_history(1)
+    assert c.trace.model is newer.model and len(c.edits) == 2 and "not kept" not in c.message
+    assert c.trace["memory"][1, 1, 1] == 2.0
+    source = Trace.record(newer.model, 7, 8)["memory"][2, 3]
+    assert torch.equal(c.trace["memory"][2, 3], source)
+    assert not torch.equal(source, Trace.record(trace.model, 7, 8)["memory"][2, 3])
+    c.ablate_slots([5], "mean")                      # computes newer's mean (a tiny model: quick)
+    c.scrub_history(2)                               # third's mean is not known: dropped, said why
+    assert len(c.edits) == 2 and "not kept: memory entering step 2, slot [5]" in c.message
+    c.scrub_history(1)                               # back where the mean is known: all three
+    assert len(c.edits) == 3
+    causal.mean_memory(third.model, third.cell, 2)   # ... and third's, computed now
+    c.scrub_history(2)
+    assert len(c.edits) == 3 and "not kept" not in c.message
+    assert torch.equal(c.trace["memory"][2, 5], causal.mean_memory(third.model, third.cell, 2)[5])
+    other = tiny_model(seed=4).trace(12, 3)
+    c.add_snapshot(_snap(other, 4))
+    c.scrub_history(3)
+    assert not c.edited and "this snapshot traced 12 × 3, they were made on 123 × 45" in c.message
+    c.scrub_history(1)                               # the edits were not lost on the way
+    assert len(c.edits) == 3 and c.trace["memory"][1, 1, 1] == 2.0
+    c.undo()
+    c.scrub_history(2)                               # undo changed what is kept
+    assert len(c.edits) == 2
+    c.set_problem(12, 3)                             # a new problem: nothing kept to make again
+    c.scrub_history(1)
+    assert not c.edited
+
+
 def test_the_causal_overlay_ranks_slots_and_zeroing_the_top_one_is_an_intervention(trace):
     c = Controller(trace)
     c.set_step(1)
