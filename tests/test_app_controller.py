@@ -540,20 +540,18 @@ def test_kept_edits_are_made_again_for_each_snapshot_of_training(trace):
     c = Controller(history_size=10)
     for k, t in enumerate((trace, newer, third)):
         c.add_snapshot(_snap(t, k + 1))
-    c.scrub_history(0)
-    c.set_step(1)
-    c.select("memory.before", (1, 1))
-    c.edit_selected(2.0)
-    c.set_step(2)
-    c.patch("7x8", slots=[3])
+
+    def edit_the_oldest():                           # a cell set at step 1, slot 3 patched at step 2
+        c.scrub_history(0)
+        c.set_step(1)
+        c.select("memory.before", (1, 1))
+        c.edit_selected(2.0)
+        c.set_step(2)
+        c.patch("7x8", slots=[3])
+    edit_the_oldest()
     c.scrub_history(1)                               # not kept: the default
     assert c.trace is newer and not c.edited
-    c.scrub_history(0)
-    c.set_step(1)
-    c.select("memory.before", (1, 1))
-    c.edit_selected(2.0)
-    c.set_step(2)
-    c.patch("7x8", slots=[3])
+    edit_the_oldest()
     c.set_keep_edits(True)
     c.scrub_history(1)
     assert c.trace.model is newer.model and len(c.edits) == 2 and "not kept" not in c.message
