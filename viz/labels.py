@@ -61,17 +61,21 @@ def stand_ins(labels: list[tuple[str, float, float, float, float, float]],
     small = sorted((i for i, lb in enumerate(labels) if lb[3] < READABLE_PX), key=lambda i: -labels[i][3])
     x0, y0, x1, y1 = inside
     kept = []
-    boxes = np.array([(left, top, left + w, top + h) for left, top, w, h in taken], float).reshape(-1, 4)
+    boxes = np.zeros((len(taken) + len(small), 4))      # filled up to n: what is on screen so far
+    for n, (left, top, w, h) in enumerate(taken):
+        boxes[n] = (left, top, left + w, top + h)
+    n = len(taken)
     for i in small:
         text, x, y, _, align, valign = labels[i]
         w, h = text_size(text)
         left, top = x - align * w, y - (1.0 - valign) * h
-        box = np.array([left - GAP_PX, top - GAP_PX, left + w + GAP_PX, top + h + GAP_PX])
         if left < x0 or top < y0 or left + w > x1 or top + h > y1:
             continue
-        if len(boxes) and ((boxes[:, 0] < box[2]) & (box[0] < boxes[:, 2]) &
-                           (boxes[:, 1] < box[3]) & (box[1] < boxes[:, 3])).any():
+        box = (left - GAP_PX, top - GAP_PX, left + w + GAP_PX, top + h + GAP_PX)
+        on = boxes[:n]
+        if ((on[:, 0] < box[2]) & (box[0] < on[:, 2]) & (on[:, 1] < box[3]) & (box[1] < on[:, 3])).any():
             continue
         kept.append((i, left, top, w, h))
-        boxes = np.vstack([boxes, box])
+        boxes[n] = box
+        n += 1
     return kept
