@@ -189,5 +189,5 @@ def test_stand_ins_replace_small_scene_text_biggest_first_where_it_has_room():
     assert all(a[0] + a[2] <= b[0] or b[0] + b[2] <= a[0] or a[1] + a[3] <= b[1] or b[1] + b[3] <= a[1]
                for k, a in enumerate(boxes) for b in boxes[k + 1:])
     assert stand_ins(labels, size, inside=(200.0, 0.0, 400.0, 300.0)) == []   # all out of the scene
-    under_a_group_label = stand_ins(labels, size, (0.0, 0.0, 400.0, 300.0), taken=[(70.0, 30.0, 60.0, 13.0)])
+    under_a_group_label = stand_ins(labels, size, (0.0, 0.0, 400.0, 300.0), taken=[(70.0, 30.0, 50.0, 13.0)])
     assert [labels[i][0] for i, *_ in under_a_group_label] == ["process: layer 0", "qkv"]
