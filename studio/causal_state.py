@@ -8,7 +8,9 @@ model and cell (ttm.probes), kept per model, since they describe the model, not 
 worker thread runs one job at a time; a job that is no longer wanted (another step, trace or
 ablation came on view) stops at its next step through ttm.causal's `on_step`, and a finished
 result is kept only while its trace is on view, so a stale one is never shown. `progress` says
-what runs and how far it got.
+what runs and how far it got. A kept "mean" ablation on a snapshot whose model has no mean yet
+asks for one (`want_mean`): it is computed here too, and `mean_arrived` tells the controller to
+make the kept edits again.
 
 The worker runs a private copy of each model: a replay on the UI thread hooks the model it runs
 (ttm.hooks.capture), and a forward pass of that same model on another thread would trip those
@@ -34,7 +36,7 @@ FULL_COLOUR_NATS = 0.1
 @dataclass(frozen=True)
 class Job:
     """One computation for one trace (compared by identity: a re-run trace is another trace)."""
-    kind: str                  # "effects" (one step), "map" (every step) or "probes"
+    kind: str                  # "effects" (one step), "map" (every step), "probes" or "mean"
     trace: Trace
     step: int                  # the step of "effects"; -1 for the others
     ablation: str              # "" for "probes"
@@ -42,9 +44,10 @@ class Job:
 
     @property
     def label(self) -> str:
-        if self.kind == "probes":
+        if self.kind in ("probes", "mean"):
             da, db = self.trace.cell
-            return f"digit probes of {da}x{db} problems"
+            what = "digit probes" if self.kind == "probes" else f"mean memory entering step {self.step}"
+            return f"{what} of {da}x{db} problems"
         what = f"slot effects at step {self.step}" if self.kind == "effects" else "effect map"
         return f"{what} ({self.ablation})"
 
@@ -139,13 +142,20 @@ class CausalState:
         self._errors: dict[Job, str] = {}
         self._private: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._probes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {cell: DigitProbes}
+        self._means_for: tuple[Trace, set[int]] | None = None   # a trace of the model, the steps
+        self._mean_arrived = False
 
     def jobs(self, trace: Trace | None, step: int) -> list[Job]:
         """What the overlay and the digit probes need for the trace and step on view, most
         urgent first."""
         if trace is None or trace.model is None or not 0 <= step < trace.steps:
             return []
-        wanted = [Job("probes", trace, -1, "")] if self.digit is not None else []
+        wanted = []
+        if self._means_for is not None and self._means_for[0].model is trace.model:
+            known, steps = self._means_for
+            wanted += [Job("mean", known, k, "mean") for k in sorted(steps) if self.known_mean(known, k) is None]
+        if self.digit is not None:
+            wanted.append(Job("probes", trace, -1, ""))
         if not self.overlay:
             return wanted
         source = self.source_for(trace.model) if self.ablation == "source" else None
@@ -178,12 +188,29 @@ class CausalState:
         known = None if twin is None else causal.cached_mean_memory(twin, trace.cell, step)
         return causal.cached_mean_memory(trace.model, trace.cell, step) if known is None else known
 
+    def want_mean(self, trace: Trace, step: int) -> None:
+        """Compute the "mean" ablation's memory entering `step` for trace's model off the UI
+        thread (while a trace of that model is on view); asking for another model's drops the
+        rest."""
+        if self._means_for is None or self._means_for[0].model is not trace.model:
+            self._means_for = (trace, set())
+        self._means_for[1].add(step)
+
+    def mean_arrived(self) -> bool:
+        """True once after a mean asked for with want_mean came in."""
+        arrived, self._mean_arrived = self._mean_arrived, False
+        return arrived
+
     def follow(self, trace: Trace | None, step: int) -> bool:
         """Keep finished results of `trace` (others are stale: dropped) and ask for what is
         missing; True when a new result came in."""
         got = False
         for job, value, error in self._worker.take():
-            if job.kind == "probes" and not error:
+            if job.kind == "mean":
+                self._mean_arrived = self._mean_arrived or not error
+                if error and self._means_for is not None:
+                    self._means_for[1].discard(job.step)    # not asked for again
+            elif job.kind == "probes" and not error:
                 self._probes.setdefault(job.trace.model, {})[job.trace.cell] = value
                 got = got or job.trace is trace
             elif job.trace is trace:
@@ -239,6 +266,8 @@ class CausalState:
             source = Trace(trace.model, source.a, source.b, source.tensors, source.config)
         if job.kind == "probes":
             return lambda on_step: probes.digit_probes(trace.model, trace.cell, on_state=on_step)
+        if job.kind == "mean":     # one batched forward pass, cached with the worker's model
+            return lambda on_step: causal.mean_memory(trace.model, trace.cell, job.step)
         if job.kind == "effects":
             return lambda on_step: causal.ablate_slots(trace, job.step, job.ablation, source, on_step)
         return lambda on_step: causal.effect_map(trace, job.ablation, source, on_step)

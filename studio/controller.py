@@ -126,6 +126,8 @@ class Controller(Intervening):
                 self.show_snapshot(-1)
         if self._causal.follow(self.trace, self.step):
             self._version += 1
+        if self._causal.mean_arrived():
+            self._carry_edits_again()
         return got
 
     def add_snapshot(self, snap, show: bool = True) -> None:

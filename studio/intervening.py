@@ -12,8 +12,8 @@ import numpy as np
 
 from studio.causal_state import EffectMap, Overlay, overlay, probe_overlay
 from studio.input_parse import parse_problem
-from studio.interventions import (Intervention, Target, ablate, carried, editable, scale_slot,
-                                  set_value, target_of)
+from studio.interventions import (Intervention, MeanNotKnown, Target, ablate, carried, editable,
+                                  scale_slot, set_value, target_of)
 from studio.selection import memory_index
 from ttm import Trace, causal, probes
 
@@ -132,10 +132,19 @@ class Intervening:
         for edit in edits:
             try:
                 self._edits.push(carried(edit, self.trace, self._causal.known_mean))
+            except MeanNotKnown as err:
+                self._causal.want_mean(self.original, edit.step)
+                dropped.append(f"{edit.what}: {err}")
             except (ValueError, IndexError) as err:
                 dropped.append(f"{edit.what}: {err}")
         self._message = self.answer_change() + "".join(f"; not kept: {d}" for d in dropped)
         self._edits_changed()
+
+    def _carry_edits_again(self) -> None:
+        """A mean a kept ablation waited for came in: the kept edits made again on the snapshot."""
+        if self._keep_edits and self._kept is not None and self.original is not None:
+            self._edits.load(self.original)
+            self._carry_edits(*self._kept)
 
     def undo(self) -> None:
         if self._edits.undo():

@@ -182,12 +182,17 @@ def ablate(trace: Trace, step: int, slots, ablation: str, source: Trace | None =
                         ablation=asked)
 
 
+class MeanNotKnown(ValueError):
+    """A kept "mean" ablation waits for its model's mean (studio.causal_state computes it)."""
+
+
 def carried(edit: Intervention, trace: Trace, known_mean) -> Intervention:
     """`edit` made for `trace`: another model's trace of the problem it was made on (a training
     snapshot). An edit of values holds as it is; an ablation is made again with this model's
     replacement (a "source" patch traces its source problem again, about 30 ms), a "mean" one
     only where `known_mean(trace, step)` has this model's mean already (computing it takes
-    seconds, too long for a scrub). ValueError, with the reason, where it cannot be made."""
+    seconds, too long for a scrub: MeanNotKnown). ValueError, with the reason, where it cannot
+    be made."""
     asked = edit.ablation
     if asked is None:
         return edit
@@ -195,7 +200,7 @@ def carried(edit: Intervention, trace: Trace, known_mean) -> Intervention:
     if asked.kind == "mean":
         known = known_mean(trace, edit.step)
         if known is None:
-            raise ValueError("this model's mean is not computed yet (ablate again here to compute it)")
+            raise MeanNotKnown("waits for this model's mean over random problems (computing)")
     if asked.kind == "source":
         source = Trace.record(trace.model, *asked.source)
     return ablate(trace, edit.step, asked.slots, asked.kind, source, known)

@@ -533,8 +533,9 @@ def test_selecting_or_editing_stops_following_live_so_nothing_is_lost(trace):
 def test_kept_edits_are_made_again_for_each_snapshot_of_training(trace):
     """keep_edits: another snapshot (another model, the same problem) comes on view with the
     edits in force; a value edit as it is, a patch made again from that model's trace of its
-    source; a mean ablation where that model's mean is known, else left out with the reason; a
-    snapshot of another problem takes none, and the edits come back on the next that can.
+    source; a mean ablation where that model's mean is known, else once the worker computed it
+    (left out until then, with the reason); a snapshot of another problem takes none, and the
+    edits come back on the next that can.
     Without it, edits are dropped."""
     newer, third = (long_trace(tiny_model(seed=s), min_steps=5) for s in (4, 5))
     c = Controller(history_size=10)
@@ -560,14 +561,15 @@ def test_kept_edits_are_made_again_for_each_snapshot_of_training(trace):
     assert torch.equal(c.trace["memory"][2, 3], source)
     assert not torch.equal(source, Trace.record(trace.model, 7, 8)["memory"][2, 3])
     c.ablate_slots([5], "mean")                      # computes newer's mean (a tiny model: quick)
-    c.scrub_history(2)                               # third's mean is not known: dropped, said why
+    c.scrub_history(2)                               # third's mean is not known: left out, said why
     assert len(c.edits) == 2 and "not kept: memory entering step 2, slot [5]" in c.message
-    c.scrub_history(1)                               # back where the mean is known: all three
-    assert len(c.edits) == 3
-    causal.mean_memory(third.model, third.cell, 2)   # ... and third's, computed now
-    c.scrub_history(2)
+    assert "computing" in c.message and causal.cached_mean_memory(third.model, third.cell, 2) is None
+    assert c.wait_causal()                           # ... it is computed off the UI thread
+    c.poll()                                         # ... and the kept edits are made again
     assert len(c.edits) == 3 and "not kept" not in c.message
     assert torch.equal(c.trace["memory"][2, 5], causal.mean_memory(third.model, third.cell, 2)[5])
+    c.scrub_history(1)                               # back where the mean is known: all three
+    assert len(c.edits) == 3
     other = tiny_model(seed=4).trace(12, 3)
     c.add_snapshot(_snap(other, 4))
     c.scrub_history(3)
