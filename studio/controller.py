@@ -148,7 +148,9 @@ class Controller(Intervening):
         if trace is None:
             return
         self._show(trace, keep_step=True)
-        if self._keep_edits and self._kept is not None:
+        if not self._keep_edits:
+            self._kept = None        # dropped: ticking "keep edits" later brings back none
+        elif self._kept is not None:
             self._carry_edits(*self._kept)
 
     def set_follow_live(self, follow: bool) -> None:

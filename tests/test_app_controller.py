@@ -552,8 +552,10 @@ def test_kept_edits_are_made_again_for_each_snapshot_of_training(trace):
     edit_the_oldest()
     c.scrub_history(1)                               # not kept: the default
     assert c.trace is newer and not c.edited
-    edit_the_oldest()
     c.set_keep_edits(True)
+    c.scrub_history(0)                               # dropped edits stay dropped
+    assert not c.edited
+    edit_the_oldest()
     c.scrub_history(1)
     assert c.trace.model is newer.model and len(c.edits) == 2 and "not kept" not in c.message
     assert c.trace["memory"][1, 1, 1] == 2.0
