@@ -52,6 +52,7 @@ class Controller(Intervening):
         self._renormalize = True     # a weight edit keeps its row a distribution
         self._keep_edits = False     # edits dropped when another snapshot comes on view
         self._kept = None            # (edits, (a, b)): the person's edits, made again on snapshots
+        self._outcomes: dict[int, tuple[str, str]] = {}   # training step -> answers without / with them
         self._message = ""
         self._selection: Selection | None = None
         self._hover: Selection | None = None
@@ -149,7 +150,7 @@ class Controller(Intervening):
             return
         self._show(trace, keep_step=True)
         if not self._keep_edits:
-            self._kept = None        # dropped: ticking "keep edits" later brings back none
+            self._kept, self._outcomes = None, {}    # dropped: ticking "keep edits" later brings back none
         elif self._kept is not None:
             self._carry_edits(*self._kept)
 
@@ -213,7 +214,7 @@ class Controller(Intervening):
         model.check_operands(a, b)
         self._link.set_sample_problem(a, b)
         self._show(Trace.record(model, a, b))
-        self._kept = None
+        self._kept, self._outcomes = None, {}
         self._message = f"now tracing {a} × {b}"
 
     # -- timeline ----------------------------------------------------------------------------

@@ -94,6 +94,30 @@ class InspectorPanel:
             if act(c, c.edit_selected, value):
                 self.value_text = ""
 
+    def _over_training(self, outcomes: list[tuple[int, str, str]]) -> None:
+        """The kept edits' effect on each snapshot of training they were in force on: a strip
+        by training step, red where they changed the answer; hover one for its answers."""
+        changed = sum(before != after for _, before, after in outcomes)
+        steps = f"training steps {outcomes[0][0]:,}-{outcomes[-1][0]:,}" if len(outcomes) > 1 else \
+            f"training step {outcomes[0][0]:,}" if outcomes else "none yet"
+        imgui.text_colored(f"over training (scrub or replay): the edits changed the answer on "
+                           f"{changed} of {len(outcomes)} snapshots, {steps}", *DIM)
+        if not outcomes:
+            return
+        x0, y0 = imgui.get_cursor_screen_pos()
+        width = imgui.get_content_region_available_width()
+        cell = min(10.0, width / len(outcomes))
+        draw = imgui.get_window_draw_list()
+        for k, (_, before, after) in enumerate(outcomes):
+            colour = BAD if before != after else DIM
+            draw.add_rect_filled(x0 + k * cell, y0, x0 + (k + 1) * cell - (cell > 3), y0 + 10,
+                                 imgui.get_color_u32_rgba(*colour))
+        imgui.invisible_button("##over-training", max(cell * len(outcomes), 1.0), 10)
+        if imgui.is_item_hovered():
+            k = min(int((imgui.get_mouse_pos()[0] - x0) // cell), len(outcomes) - 1)
+            step, before, after = outcomes[max(k, 0)]
+            imgui.set_tooltip(f"training step {step:,}: {before} -> {after}")
+
     def _drag(self, lo: float, hi: float, speed: float) -> None:
         """Drag the selected value (one undo entry per drag); lo == hi: unbounded."""
         c = self.controller
@@ -145,6 +169,8 @@ class InspectorPanel:
             imgui.same_line()
             if imgui.button("Reset edits"):
                 c.reset_edits()
+            if c.keep_edits:
+                self._over_training(c.kept_outcomes())
         else:
             imgui.text_colored("select a memory cell or slot, or a read, write or attention "
                                "weight, and set it: the steps after it re-run", *DIM)

@@ -15,6 +15,7 @@ from studio.input_parse import parse_problem
 from studio.interventions import (Intervention, MeanNotKnown, Target, ablate, carried, editable,
                                   scale_slot, set_value, target_of)
 from studio.selection import memory_index
+from studio.walkthrough import outcome
 from ttm import Trace, causal, probes
 
 
@@ -138,7 +139,18 @@ class Intervening:
             except (ValueError, IndexError) as err:
                 dropped.append(f"{edit.what}: {err}")
         self._message = self.answer_change() + "".join(f"; not kept: {d}" for d in dropped)
+        self._record_outcome()
         self._edits_changed()
+
+    def kept_outcomes(self) -> list[tuple[int, str, str]]:
+        """(training step, answer without the edits, answer with them: "1554 (correct)") of
+        each snapshot the person's edits were in force on, by step; since they last changed."""
+        return [(step, *self._outcomes[step]) for step in sorted(self._outcomes)]
+
+    def _record_outcome(self) -> None:
+        entry = self.viewed_entry
+        if entry is not None and self.edited:
+            self._outcomes[entry.step] = (outcome(self.original), outcome(self.trace))
 
     def _carry_edits_again(self) -> None:
         """A mean a kept ablation waited for came in: the kept edits made again on the snapshot."""
@@ -160,6 +172,8 @@ class Intervening:
         """The person changed the edits: the ones keep_edits makes again on other snapshots
         (kept whole while a snapshot on view cannot take some, or any, of them)."""
         self._kept = (list(self.edits), (self.trace.a, self.trace.b)) if self.edited else None
+        self._outcomes = {}
+        self._record_outcome()
 
     def _edits_changed(self) -> None:
         self._timeline.fit(self.trace.steps)

@@ -10,6 +10,7 @@ import torch
 from studio.controller import Controller
 from studio.snapshot_history import compact
 from studio.view import SceneSync
+from studio.walkthrough import outcome
 from ttm import causal
 from ttm.trace import STEP_NAMES, Trace
 from ttm.train import Snapshot, TrainConfig, Trainer
@@ -338,6 +339,10 @@ def test_panels_draw_on_a_bare_imgui_context_at_any_size(trace):
         io = imgui.get_io()
         io.fonts.get_tex_data_as_rgba32()
         c.select("memory.before", (1, 1))
+        c.set_keep_edits(True)                      # an edit kept over two snapshots: the strip
+        c.edit_selected(0.5)
+        c.scrub_history(1)
+        assert [step for step, *_ in c.kept_outcomes()] == [1, 2]
         for size in [(1280, 720), (0, 0), (1, 1), (150, 90), (7680, 4320)]:
             io.display_size = size
             imgui.new_frame()
@@ -554,11 +559,13 @@ def test_kept_edits_are_made_again_for_each_snapshot_of_training(trace):
     assert c.trace is newer and not c.edited
     c.set_keep_edits(True)
     c.scrub_history(0)                               # dropped edits stay dropped
-    assert not c.edited
+    assert not c.edited and c.kept_outcomes() == []
     edit_the_oldest()
+    made = outcome(c.trace)                          # the answer they made on the oldest snapshot
     c.scrub_history(1)
     assert c.trace.model is newer.model and len(c.edits) == 2 and "not kept" not in c.message
     assert c.trace["memory"][1, 1, 1] == 2.0
+    assert c.kept_outcomes() == [(1, outcome(trace), made), (2, outcome(newer), outcome(c.trace))]
     source = Trace.record(newer.model, 7, 8)["memory"][2, 3]
     assert torch.equal(c.trace["memory"][2, 3], source)
     assert not torch.equal(source, Trace.record(trace.model, 7, 8)["memory"][2, 3])
