@@ -97,13 +97,13 @@ class InspectorPanel:
     def _over_training(self, outcomes: list[tuple[int, str, str]]) -> None:
         """The kept edits' effect on each snapshot of training they were in force on: a strip
         by training step, red where they changed the answer; hover one for its answers."""
-        changed = sum(before != after for _, before, after in outcomes)
-        steps = f"training steps {outcomes[0][0]:,}-{outcomes[-1][0]:,}" if len(outcomes) > 1 else \
-            f"training step {outcomes[0][0]:,}" if outcomes else "none yet"
-        imgui.text_colored(f"over training (scrub or replay): the edits changed the answer on "
-                           f"{changed} of {len(outcomes)} snapshots, {steps}", *DIM)
         if not outcomes:
             return
+        changed = sum(before != after for _, before, after in outcomes)
+        first, last = outcomes[0][0], outcomes[-1][0]
+        span = f"training step {first:,}" if first == last else f"training steps {first:,}-{last:,}"
+        imgui.text_colored(f"over training (scrub or replay): the edits changed the answer on "
+                           f"{changed} of {len(outcomes)} snapshots, {span}", *DIM)
         x0, y0 = imgui.get_cursor_screen_pos()
         width = imgui.get_content_region_available_width()
         cell = min(10.0, width / len(outcomes))
