@@ -28,6 +28,7 @@ from viz.draw.text import Texts
 from viz.scaled_target import ScaledTarget
 from viz.scene import Group, Scene
 from viz.shaders import mat_bytes
+from viz.text import Label
 from viz.voxels import COLORMAPS
 
 FILL = 0.84                 # cube edge / voxel spacing: the black gaps keep neighbours apart
@@ -268,7 +269,7 @@ class Renderer:
         return [(g.layout.label, float(x), float(y)) for g, (x, y), ok in zip(groups, xy, seen) if ok]
 
     def project_text(self, scene: Scene, size: tuple[int, int], view=None, proj=None,
-                     viewport: tuple[int, int, int, int] | None = None) -> list[tuple[object, float, float, float]]:
+                     viewport: tuple[int, int, int, int] | None = None) -> list[tuple[Label, float, float, float]]:
         """(label, x, y, cap_px) for each label of the shown text groups tagged "stand_ins" (a
         graph's names: viz.labels.stand_ins) whose anchor is in view: the anchor in pixels as
         project_labels gives it, and how tall its capitals come out on screen."""
