@@ -10,6 +10,8 @@ from studio.panel_frame import BAD, DIM, GOOD, WARN, Rect, begin_panel, trust_co
 from studio.walkthrough import outcome, timing, verdict_mark
 from ttm.confidence import percent
 
+SPEED_W = 100                    # the history row's snapshots/s slider
+
 
 def _slider(slider, label: str, value, lo, hi, fmt: str, width: float, on_change) -> None:
     """imgui.slider_int or slider_float, `width` px wide, calling `on_change(value)` when moved."""
@@ -149,11 +151,14 @@ class TimelinePanel:
         imgui.same_line()
         shown = c.viewing if c.viewing is not None else n - 1
         entry = c.history[shown]
-        _slider(imgui.slider_int, "##history", shown, 0, n - 1,
-                f"snapshot {shown + 1} of {n}: training step {entry.step:,}", max(rect.w - 450, 60),
-                c.scrub_history)
+        # what the row has left, less the speed slider beside it
+        room = imgui.get_content_region_available_width() - SPEED_W - imgui.get_style().item_spacing.x
+        label = f"snapshot {shown + 1} of {n}: training step {entry.step:,}"
+        if imgui.calc_text_size(label).x > room - 12:       # a narrow window: the short form
+            label = f"{shown + 1}/{n}: step {entry.step:,}"
+        _slider(imgui.slider_int, "##history", shown, 0, n - 1, label, max(room, 60), c.scrub_history)
         imgui.same_line()
-        _slider(imgui.slider_float, "##hspeed", c.history_speed, 1.0, 60.0, "%.0f snaps/s", 100,
+        _slider(imgui.slider_float, "##hspeed", c.history_speed, 1.0, 60.0, "%.0f snaps/s", SPEED_W,
                 c.set_history_speed)
         if not c.follow_live and c.trace is not None:
             imgui.text_colored(f"viewing {c.trace.problem} at training step {entry.step:,} "

@@ -6,7 +6,7 @@ import pytest
 
 from viz.mappers import map_tensor
 from viz.mappers.generic import GenericMapper
-from viz.labels import READABLE_PX, fit_labels, stand_ins
+from viz.labels import READABLE_PX, SPECK_PX, fit_labels, stand_ins
 from viz.placement import CHAR_WIDTH, MAX_RATIO, place
 from viz.scene import Scene
 
@@ -179,7 +179,8 @@ def test_stand_ins_replace_small_scene_text_biggest_first_where_it_has_room():
               ("add", 300.0, 50.0, READABLE_PX, 0.5, 0.0),      # reads in the scene already
               ("qkv", 140.0, 50.0, 2.0, 0.5, 0.0),              # clear of matmul
               ("mul", 110.0, 50.0, 2.0, 0.5, 0.0),              # on top of matmul: dropped
-              ("out", 395.0, 50.0, 2.0, 0.5, 0.0)]              # runs past the scene's edge
+              ("out", 395.0, 50.0, 2.0, 0.5, 0.0),              # runs past the scene's edge
+              ("far", 200.0, 150.0, SPECK_PX / 2, 0.5, 0.0)]    # a speck of a far-off graph
     placed = stand_ins(labels, size, inside=(0.0, 0.0, 400.0, 300.0))
     assert [labels[i][0] for i, *_ in placed] == ["process: layer 0", "matmul", "qkv"]
     by_text = {labels[i][0]: box for i, *box in placed}

@@ -15,6 +15,7 @@ import numpy as np
 ELLIPSIS = "..."
 PAD_PX = 6.0           # kept free before the next label
 READABLE_PX = 8.0      # a capital this tall on screen reads; smaller scene text gets a stand-in
+SPECK_PX = 1.0         # ... unless it is under a pixel: its group is a thumbnail from here
 GAP_PX = 3.0           # kept free around a stand-in
 
 
@@ -53,12 +54,14 @@ def stand_ins(labels: list[tuple[str, float, float, float, float, float]],
               taken=()) -> list[tuple[int, float, float, float, float]]:
     """`labels`: scene text as (text, x, y, cap_px, align, valign): its anchor in pixels, the
     height of its capitals on screen and its alignment (viz.text.Label's). Those READABLE_PX
-    tall or more are left to the scene; the others, biggest first (a graph's lane titles before
+    tall or more are left to the scene, and specks under SPECK_PX too (a stand-in for them
+    would dwarf the group they name); the others, biggest first (a graph's lane titles before
     its node names), come back as (index in `labels`, left, top, width, height) of a
     `text_size` box aligned on the anchor as the scene text is, kept where it lies inside
     `inside` (x0, y0, x1, y1) and clear of every stand-in kept before it and of the `taken`
     boxes (left, top, width, height: text already there, such as the group labels)."""
-    small = sorted((i for i, lb in enumerate(labels) if lb[3] < READABLE_PX), key=lambda i: -labels[i][3])
+    small = sorted((i for i, lb in enumerate(labels) if SPECK_PX <= lb[3] < READABLE_PX),
+                   key=lambda i: -labels[i][3])
     x0, y0, x1, y1 = inside
     kept = []
     boxes = np.zeros((len(taken) + len(small), 4))      # filled up to n: what is on screen so far
