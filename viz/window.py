@@ -90,7 +90,7 @@ class Viewer(pyglet.window.Window):
         self._untouched = True       # the camera is where frame_all put it: follow resizes
         self._screenshot_to: Path | None = None
         self.imgui = None
-        self._text_sizes: dict[str, tuple[float, float]] = {}   # window-font text boxes, by text
+        self._text_sizes: dict[str, tuple[float, float]] = {}   # stand-ins' boxes, by text
         if ui:
             imgui.create_context()
             imgui.get_io().ini_file_name = None   # no imgui.ini dropped in the working directory
@@ -377,9 +377,11 @@ class Viewer(pyglet.window.Window):
         draw_list = imgui.get_background_draw_list()
         colour = imgui.get_color_u32_rgba(*LABEL_COLOUR)
         taken = []
-        for text, x, y in fit_labels(labels, lambda t: self._text_size(t)[0], line, (vp[0] + vp[2]) / ratio):
+        for text, x, y in fit_labels(labels, lambda t: imgui.calc_text_size(t).x, line,
+                                     (vp[0] + vp[2]) / ratio):
             draw_list.add_text(x, y, colour, text)
-            taken.append((x, y, *self._text_size(text)))
+            size = imgui.calc_text_size(text)
+            taken.append((x, y, size.x, size.y))
         self._draw_stand_ins(vp, ratio, draw_list, taken)
 
     def _draw_stand_ins(self, vp, ratio: float, draw_list, taken) -> None:
@@ -396,8 +398,11 @@ class Viewer(pyglet.window.Window):
             draw_list.add_text(left, top, imgui.get_color_u32_rgba(*rows[i][0].colour, 1.0), labels[i][0])
 
     def _text_size(self, text: str) -> tuple[float, float]:
+        """A stand-in's box, measured once per text: the names of a graph are a fixed few hundred."""
         size = self._text_sizes.get(text)
         if size is None:
+            if len(self._text_sizes) > 4096:       # another graph or model each time: start again
+                self._text_sizes.clear()
             got = imgui.calc_text_size(text)
             size = self._text_sizes[text] = (got.x, got.y)
         return size
