@@ -37,9 +37,7 @@ def main(argv=None) -> list[dict]:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", default="models/ttm-multiply.pt")
     p.add_argument("--problem", default="583x671", help="the traced problem (%(default)s)")
-    p.add_argument("--threads", type=int, default=1, help="torch threads (%(default)s)")
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--out", default=None, help="write the JSON lines here too")
+    report.timing_arguments(p, repeats=5)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     model = load(args.checkpoint)
@@ -69,8 +67,7 @@ def main(argv=None) -> list[dict]:
                **{f"{k}_target_ms": v for k, v in TARGET_MS.items()},
                "all_met": all(by_case[k] <= v for k, v in TARGET_MS.items()), **common}
     report.emit(lines, summary)
-    if args.out:
-        report.write_jsonl(args.out, lines)
+    report.write_jsonl(args.out, lines)
     return lines
 
 

@@ -268,8 +268,7 @@ def main(argv=None) -> dict:
                             "torch_threads": torch_threads, "lp_num_threads": lp_threads,
                             "gl": gl, "machine": report.machine(torch_threads),
                             "load": round(os.getloadavg()[0], 2)})
-    if args.out:
-        report.write_jsonl(args.out, lines)
+    report.write_jsonl(args.out, lines)
     return lines[-1]
 
 

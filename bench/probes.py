@@ -27,15 +27,14 @@ def main(argv=None) -> list[dict]:
                    help="digits of a x b, e.g. 2x2 4x4 (the default)")
     p.add_argument("--problems", type=int, default=768)
     p.add_argument("--fit", type=int, default=512)
-    p.add_argument("--threads", type=int, default=1, help="torch threads (%(default)s)")
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--out", default=None, help="write the JSON lines here too")
+    report.timing_arguments(p, repeats=3)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     model = load(args.checkpoint)
     lines = []
     for cell in args.cells:
         made = []                     # the timed calls' results: what was probed, for the line
+
         def probe():
             made.append(probes.digit_probes(model, cell, args.problems, args.fit))
 
@@ -45,8 +44,7 @@ def main(argv=None) -> list[dict]:
                 "problems": args.problems, "fitted": args.fit, **timing,
                 "threads": args.threads, "machine": report.machine(args.threads)}
         report.emit(lines, line)
-    if args.out:
-        report.write_jsonl(args.out, lines)
+    report.write_jsonl(args.out, lines)
     return lines
 
 

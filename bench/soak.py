@@ -111,8 +111,7 @@ def main(argv=None) -> list[dict]:
                         **summarize(lines, full_at), "exit_status": status,
                         "saved_on_sigterm": bool(m and m.group(3) != "nothing"),
                         "app_args": args.app_args, "machine": report.machine(None)})
-    if args.out:
-        report.write_jsonl(args.out, lines)
+    report.write_jsonl(args.out, lines)
     return lines
 
 
